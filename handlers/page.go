@@ -1,0 +1,73 @@
+package handlers
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"focalpoint/i18n"
+	"focalpoint/models"
+)
+
+// Page is what every HTML template receives. Templates format only: what
+// they show is computed here or in the models.
+type Page struct {
+	L      *i18n.Localizer
+	Staff  *models.Staff
+	CSRF   string
+	Title  string // message ID
+	Flash  []string
+	Errors models.FieldErrors // field -> message ID
+	Form   map[string]string  // values to show again after an error
+	Data   any
+	Path   string
+}
+
+// T translates a message ID: {{.T "login.title"}} or, inside range,
+// {{$.T "id" "Key" value}}.
+func (p *Page) T(id string, kv ...any) string { return p.L.T(id, kv...) }
+
+// Err returns the translated error of a field, or "".
+func (p *Page) Err(field string) string {
+	if m, ok := p.Errors[field]; ok {
+		return p.L.Msg(m)
+	}
+	return ""
+}
+
+// Value returns the value to show again in a form field.
+func (p *Page) Value(field string) string { return p.Form[field] }
+
+// HasRole reports whether the viewer's role includes role (for navigation).
+func (p *Page) HasRole(role string) bool { return p.Staff != nil && p.Staff.Can(role) }
+
+// ErrorList returns the field errors in a stable order for the summary.
+func (p *Page) ErrorList() []FieldMessage {
+	out := make([]FieldMessage, 0, len(p.Errors))
+	for _, k := range sortedKeys(p.Errors) {
+		out = append(out, FieldMessage{Field: k, Message: p.L.Msg(p.Errors[k])})
+	}
+	return out
+}
+
+// FieldMessage is one line of the error summary.
+type FieldMessage struct{ Field, Message string }
+
+// page builds the common part of a page for this request.
+func (h *Handler) page(c echo.Context, title string) *Page {
+	p := &Page{L: h.localizer(c), Staff: CurrentStaff(c), Title: title, Path: c.Request().URL.Path}
+	p.CSRF = h.csrfToken(c)
+	s := h.session(c)
+	if fl := s.Flashes(); len(fl) > 0 {
+		for _, f := range fl {
+			if m, ok := f.(string); ok {
+				p.Flash = append(p.Flash, m)
+			}
+		}
+		_ = h.saveSession(c)
+	}
+	return p
+}
+
+// render writes a page (template name like "auth/login").
+func (h *Handler) render(c echo.Context, status int, name string, p *Page) error {
+	return c.Render(status, name, p)
+}

@@ -1,0 +1,341 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialect names the database behind a Store.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Store is the persistence of the whole domain. Writes go through Write,
+// which on SQLite is a single writer connection doing group commit; reads
+// use their own pool (Read).
+type Store struct {
+	Dialect Dialect
+	// W is the writer handle. Use it only inside Write (or migrations).
+	w *gorm.DB
+	// R is the read pool.
+	R *gorm.DB
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+	Log *slog.Logger
+
+	writes    chan *writeReq
+	stop      chan struct{}
+	stopped   sync.WaitGroup
+	closeOnce sync.Once
+	// MaxBatch bounds how many writes one SQLite transaction gathers.
+	MaxBatch int
+	// Linger is how long the writer waits for more writes to join a batch.
+	Linger time.Duration
+}
+
+// ParseDatabaseURL splits a FOCAL_DATABASE_URL into dialect and DSN.
+// Accepted: "sqlite:PATH" (or sqlite://PATH, file:PATH) and postgres://...
+func ParseDatabaseURL(raw string) (Dialect, string, error) {
+	switch {
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" {
+			return "", "", fmt.Errorf("database URL %q is not a valid postgres:// URL", redactURL(raw))
+		}
+		return Postgres, raw, nil
+	case strings.HasPrefix(raw, "sqlite://"):
+		return checkSQLitePath(strings.TrimPrefix(raw, "sqlite://"))
+	case strings.HasPrefix(raw, "sqlite:"):
+		return checkSQLitePath(strings.TrimPrefix(raw, "sqlite:"))
+	case strings.HasPrefix(raw, "file:"):
+		return checkSQLitePath(strings.TrimPrefix(raw, "file:"))
+	}
+	return "", "", fmt.Errorf("database URL %q must start with sqlite: or postgres://", redactURL(raw))
+}
+
+func checkSQLitePath(p string) (Dialect, string, error) {
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	if p == "" {
+		return "", "", errors.New("database URL names no SQLite file (expected sqlite:PATH)")
+	}
+	return SQLite, p, nil
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Open connects to the database named by a FOCAL_DATABASE_URL, checks it is
+// reachable, and starts the writer. It does not migrate: call Migrate.
+func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	dialect, dsn, err := ParseDatabaseURL(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &gorm.Config{
+		TranslateError: true,
+		Logger:         logger.Discard,
+		NowFunc:        func() time.Time { return time.Now().UTC() },
+	}
+	s := &Store{Dialect: dialect, Now: func() time.Time { return time.Now().UTC() }, Log: log,
+		MaxBatch: 256, Linger: time.Millisecond}
+	switch dialect {
+	case SQLite:
+		dir := filepath.Dir(dsn)
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("cannot create the data folder %q: %w", dir, err)
+		}
+		if err := checkWritable(dir); err != nil {
+			return nil, err
+		}
+		// synchronous=FULL: a commit is on disk before we answer 2xx. Group
+		// commit (see Write) keeps the cost of that low.
+		common := "_foreign_keys=on&_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_cache_size=-32000"
+		w, err := gorm.Open(sqlite.Open("file:"+dsn+"?"+common+"&_txlock=immediate"), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
+		}
+		wdb, _ := w.DB()
+		wdb.SetMaxOpenConns(1)
+		wdb.SetMaxIdleConns(1)
+		wdb.SetConnMaxLifetime(0)
+		r, err := gorm.Open(sqlite.Open("file:"+dsn+"?"+common+"&_query_only=on"), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
+		}
+		rdb, _ := r.DB()
+		n := max(4, runtime.NumCPU()*2)
+		rdb.SetMaxOpenConns(n)
+		rdb.SetMaxIdleConns(n)
+		s.w, s.R = w, r
+		// Make the file and WAL exist now, so a bad path fails at start.
+		if err := w.WithContext(ctx).Exec("PRAGMA user_version").Error; err != nil {
+			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
+		}
+		s.writes = make(chan *writeReq, 1024)
+		s.stop = make(chan struct{})
+		s.stopped.Add(1)
+		go s.writer()
+	case Postgres:
+		db, err := gorm.Open(postgres.Open(dsn), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL %s: %w", redactURL(dsn), err)
+		}
+		sqlDB, _ := db.DB()
+		sqlDB.SetMaxOpenConns(32)
+		sqlDB.SetMaxIdleConns(16)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		s.w, s.R = db, db
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.Ping(pctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("database does not answer: %w", err)
+	}
+	return s, nil
+}
+
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return fmt.Errorf("the data folder %q is not writable: %w", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// Ping checks that the database answers (used by /readyz).
+func (s *Store) Ping(ctx context.Context) error {
+	db, err := s.R.DB()
+	if err != nil {
+		return err
+	}
+	return db.PingContext(ctx)
+}
+
+// Close stops the writer and closes the pools.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		if s.stop != nil {
+			close(s.stop)
+			s.stopped.Wait()
+		}
+		if db, err := s.w.DB(); err == nil {
+			db.Close()
+		}
+		if s.R != s.w {
+			if db, err := s.R.DB(); err == nil {
+				db.Close()
+			}
+		}
+	})
+	return nil
+}
+
+// ReadDB returns the read pool bound to ctx.
+func (s *Store) ReadDB(ctx context.Context) *gorm.DB { return s.R.WithContext(ctx) }
+
+// WriterDB returns the raw writer handle. Only for bulk tools (the bench
+// generator, backup) that run alone; request paths use Write.
+func (s *Store) WriterDB() *gorm.DB { return s.w }
+
+type writeReq struct {
+	ctx  context.Context
+	fn   func(tx *gorm.DB) error
+	done chan error
+}
+
+// ErrStoreClosed is returned by Write after Close.
+var ErrStoreClosed = errors.New("store is closed")
+
+// Write runs fn in a transaction and returns once that transaction has
+// committed (or failed). On SQLite concurrent writes are gathered by one
+// writer into a single transaction (group commit); each fn runs inside its
+// own savepoint, so one failing fn rolls back only its own changes. fn must
+// not call Write itself, and must not keep tx after returning.
+func (s *Store) Write(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if s.Dialect != SQLite {
+		return s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return safeRun(fn, tx) })
+	}
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.writes <- req:
+	case <-s.stop:
+		return ErrStoreClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued the write will be attempted; wait for its outcome even if
+	// the caller's context ends, so "acknowledged" always means committed.
+	return <-req.done
+}
+
+func safeRun(fn func(tx *gorm.DB) error, tx *gorm.DB) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic in write: %v", r)
+		}
+	}()
+	return fn(tx)
+}
+
+func (s *Store) writer() {
+	defer s.stopped.Done()
+	batch := make([]*writeReq, 0, s.MaxBatch)
+	for {
+		var first *writeReq
+		select {
+		case first = <-s.writes:
+		case <-s.stop:
+			// Drain what was queued before stopping.
+			for {
+				select {
+				case r := <-s.writes:
+					s.commitBatch([]*writeReq{r})
+				default:
+					return
+				}
+			}
+		}
+		batch = append(batch[:0], first)
+		timer := time.NewTimer(s.Linger)
+	gather:
+		for len(batch) < s.MaxBatch {
+			select {
+			case r := <-s.writes:
+				batch = append(batch, r)
+			case <-timer.C:
+				break gather
+			}
+		}
+		timer.Stop()
+		s.commitBatch(batch)
+	}
+}
+
+func (s *Store) commitBatch(batch []*writeReq) {
+	results := make([]error, len(batch))
+	tx := s.w.Begin()
+	if tx.Error != nil {
+		for _, r := range batch {
+			r.done <- tx.Error
+		}
+		return
+	}
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		sp := fmt.Sprintf("w%d", i)
+		if err := tx.Exec("SAVEPOINT " + sp).Error; err != nil {
+			results[i] = err
+			continue
+		}
+		// The fn runs without its request's cancellation: an interrupted
+		// statement can roll back the whole shared SQLite transaction.
+		if err := safeRun(r.fn, tx.Session(&gorm.Session{NewDB: true, Context: context.WithoutCancel(r.ctx)})); err != nil {
+			results[i] = err
+			if rerr := tx.Exec("ROLLBACK TO " + sp).Error; rerr != nil {
+				s.Log.Error("rollback to savepoint", "err", rerr)
+			}
+		}
+		if err := tx.Exec("RELEASE " + sp).Error; err != nil && results[i] == nil {
+			results[i] = err
+		}
+	}
+	if err := tx.Commit().Error; err != nil {
+		for i := range results {
+			if results[i] == nil {
+				results[i] = err
+			}
+		}
+	}
+	for i, r := range batch {
+		r.done <- results[i]
+	}
+}
+
+// translate maps driver errors to domain errors.
+func translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return ErrNotFound
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return ErrConflict
+	}
+	return err
+}

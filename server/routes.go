@@ -1,0 +1,102 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"focalpoint/models"
+	"focalpoint/static"
+)
+
+// Body limits: most requests are small; answers may be long texts (up to
+// 100,000 characters each); imports are whole files.
+const (
+	bodyLimit       = "8M"
+	importBodyLimit = "64M"
+)
+
+// routes is the route table: every route with its middleware and role, in
+// one readable place.
+func (a *App) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Renderer = a.Renderer
+	e.HTTPErrorHandler = a.Handler.ErrorHandler
+	e.IPExtractor = echo.ExtractIPDirect()
+	h := a.Handler
+
+	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
+	e.Use(middleware.RequestID())
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+		a.Log.Error("panic", "err", err, "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "stack", string(stack))
+		return err
+	}}))
+	e.Use(requestLogger(a.Log))
+	if a.Metrics != nil {
+		e.Use(a.Metrics.middleware)
+	}
+	e.Use(securityHeaders)
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: bodyLimit, Skipper: func(c echo.Context) bool {
+		return c.Path() == "/api/v1/participants/import" || c.Path() == "/staff/participants/import"
+	}}))
+	e.Use(h.Authenticate)
+	e.Use(h.CSRF)
+
+	admin := h.RequireRole(models.RoleAdmin)
+	organizer := h.RequireRole(models.RoleOrganizer)
+	analyst := h.RequireRole(models.RoleAnalyst)
+	importLimit := middleware.BodyLimit(importBodyLimit)
+	_ = importLimit
+
+	// Health and static files.
+	e.GET("/healthz", h.Healthz)
+	e.GET("/readyz", h.Readyz)
+	fileServer := http.FileServer(http.FS(static.FS))
+	e.GET("/static/:sum/*", func(c echo.Context) error {
+		r := c.Request().Clone(c.Request().Context())
+		r.URL.Path = "/" + stripStaticSum(c.Request().URL.Path)
+		fileServer.ServeHTTP(c.Response(), r)
+		return nil
+	}, staticCache)
+
+	// Public pages: home, login, setup, language.
+	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/staff") })
+	e.GET("/login", h.LoginForm)
+	e.POST("/login", h.Login)
+	e.POST("/logout", h.Logout)
+	e.GET("/setup/:secret", h.SetupForm)
+	e.POST("/setup/:secret", h.Setup)
+	e.POST("/language", h.SetLanguage)
+
+	// Staff pages.
+	e.GET("/staff", h.StaffHome, analyst)
+	e.GET("/staff/accounts", h.StaffList, admin)
+	e.POST("/staff/accounts", h.StaffCreate, admin)
+	e.POST("/staff/accounts/:id/disable", h.StaffDisable, admin)
+
+	// JSON API: auth and staff accounts.
+	api := e.Group("/api/v1")
+	api.POST("/auth/token", h.CreateToken)
+	api.POST("/auth/logout", h.Logout, analyst)
+	api.GET("/me", h.Me, analyst)
+	api.GET("/staff", h.ListStaffAPI, admin)
+	api.POST("/staff", h.CreateStaffAPI, admin)
+	api.POST("/staff/:id/disable", h.DisableStaffAPI, admin)
+
+	// Consultations, rounds, questions (issue 3).
+
+	// Respondent journey (issue 3).
+
+	// Invitations, reminders, jobs, outbox (issue 4).
+
+	// Roster: countries, organisations, participants, nominations (issue 5).
+
+	// Synthesis, answers, codes (issue 6).
+
+	// Export, codebook, audit (issue 7).
+
+	_ = organizer
+	return e
+}
