@@ -208,3 +208,25 @@ func (h *Handler) SetLanguage(c echo.Context) error {
 	}
 	return c.Redirect(http.StatusSeeOther, SafeNext(c.FormValue("next")))
 }
+
+// Unknown secret links (respondent, nomination, setup) allowed per client
+// address before 429: guessing 256-bit tokens is hopeless, but scanning
+// should still be slowed and visible.
+const (
+	unknownTokenLimit  = 30
+	unknownTokenWindow = 10 * time.Minute
+)
+
+// LimitUnknownToken counts a request that named an unknown or dead token
+// and returns a 429 error once the client passes the limit. Call it where
+// a token lookup failed, before answering 404.
+func (h *Handler) LimitUnknownToken(c echo.Context) error {
+	ok, retry, err := h.Store.RateLimit(c.Request().Context(), "badtoken:"+c.RealIP(), unknownTokenLimit, unknownTokenWindow)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &APIError{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "error.rate_limited", RetryAfter: retry}
+	}
+	return nil
+}
