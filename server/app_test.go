@@ -12,8 +12,8 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
-	"sync/atomic"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,7 +64,10 @@ func newTestApp(t testing.TB, dbURL string) *testApp {
 
 type testLogWriter struct{ t testing.TB }
 
-func (w *testLogWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w *testLogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // eachDB runs fn on SQLite and, when FOCAL_TEST_POSTGRES_URL is set, on
 // PostgreSQL (the subtest skips with a message otherwise).
