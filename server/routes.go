@@ -92,6 +92,7 @@ func (a *App) routes() *echo.Echo {
 	// Invitations, reminders, jobs, outbox (issue 4).
 
 	// Roster: countries, organisations, participants, nominations (issue 5).
+	api.GET("/countries", h.ListCountriesAPI, analyst)
 
 	// Synthesis, answers, codes (issue 6).
 
