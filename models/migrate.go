@@ -85,7 +85,10 @@ func splitSQL(script string) []string {
 // transaction together with its row in schema_migrations. It is safe to run
 // from several instances at once on PostgreSQL (an advisory lock serialises
 // them).
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) error { return s.migrate(ctx, Migrations()) }
+
+// migrate applies list (in order) where not yet recorded.
+func (s *Store) migrate(ctx context.Context, list []Migration) error {
 	db := s.w.WithContext(ctx)
 	if err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ` + dialectSQL(s.Dialect, "{{TIME}}") + ` NOT NULL)`).Error; err != nil {
@@ -114,7 +117,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	for _, v := range done {
 		applied[v] = true
 	}
-	for _, m := range Migrations() {
+	for _, m := range list {
 		if applied[m.Version] {
 			continue
 		}

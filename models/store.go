@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/driver/postgres"
@@ -44,6 +45,12 @@ type Store struct {
 	stop      chan struct{}
 	stopped   sync.WaitGroup
 	closeOnce sync.Once
+	// mu guards closed: senders hold it shared, Close exclusively, so no
+	// write is queued after the writer has drained and stopped.
+	mu     sync.RWMutex
+	closed bool
+	// batches counts committed SQLite transactions (group commits).
+	batches atomic.Int64
 	// MaxBatch bounds how many writes one SQLite transaction gathers.
 	MaxBatch int
 	// Linger is how long the writer waits for more writes to join a batch.
@@ -187,6 +194,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close stops the writer and closes the pools.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
 		if s.stop != nil {
 			close(s.stop)
 			s.stopped.Wait()
@@ -225,15 +235,21 @@ var ErrStoreClosed = errors.New("store is closed")
 // own savepoint, so one failing fn rolls back only its own changes. fn must
 // not call Write itself, and must not keep tx after returning.
 func (s *Store) Write(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return ErrStoreClosed
+	}
 	if s.Dialect != SQLite {
+		defer s.mu.RUnlock()
 		return s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return safeRun(fn, tx) })
 	}
 	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
 	case s.writes <- req:
-	case <-s.stop:
-		return ErrStoreClosed
+		s.mu.RUnlock()
 	case <-ctx.Done():
+		s.mu.RUnlock()
 		return ctx.Err()
 	}
 	// Once queued the write will be attempted; wait for its outcome even if
@@ -321,11 +337,17 @@ func (s *Store) commitBatch(batch []*writeReq) {
 				results[i] = err
 			}
 		}
+	} else {
+		s.batches.Add(1)
 	}
 	for i, r := range batch {
 		r.done <- results[i]
 	}
 }
+
+// Batches returns how many group-commit transactions the SQLite writer has
+// committed (for tests and metrics); 0 on PostgreSQL.
+func (s *Store) Batches() int64 { return s.batches.Load() }
 
 // translate maps driver errors to domain errors.
 func translate(err error) error {

@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"focalpoint/models"
@@ -87,8 +88,12 @@ func (c *Config) Validate() error {
 			add("FOCAL_METRICS_ADDR %q is not a host:port listen address", c.MetricsAddr)
 		}
 	}
-	if _, _, err := models.ParseDatabaseURL(c.DatabaseURL); err != nil {
+	if d, path, err := models.ParseDatabaseURL(c.DatabaseURL); err != nil {
 		add("FOCAL_DATABASE_URL: %v", err)
+	} else if d == models.SQLite {
+		if err := checkDataFolder(filepath.Dir(path)); err != nil {
+			add("FOCAL_DATABASE_URL: %v", err)
+		}
 	}
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		add("FOCAL_BASE_URL %q must be an absolute http:// or https:// address like https://consult.example.org", c.BaseURL)
@@ -111,13 +116,55 @@ func (c *Config) Validate() error {
 			add("FOCAL_BOOTSTRAP_ADMIN_PASSWORD is too weak: use at least %d characters", models.MinPasswordLength)
 		}
 	}
-	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+	if c.SecretKey != "" && (len(c.SecretKey) < 32 || distinctBytes(c.SecretKey) < 10) {
 		add("FOCAL_SECRET_KEY is too weak: use at least 32 random characters (e.g. openssl rand -base64 48), or leave it unset")
 	}
 	if len(problems) > 0 {
 		return errors.New("configuration problems:\n  - " + strings.Join(problems, "\n  - "))
 	}
 	return nil
+}
+
+// checkDataFolder says, in words, why the SQLite folder cannot be used:
+// it is a file, or neither it nor the folder that would hold it is
+// writable. It creates nothing (the store does that at open).
+func checkDataFolder(dir string) error {
+	d := dir
+	for {
+		fi, err := os.Stat(d)
+		if err == nil {
+			if !fi.IsDir() {
+				return fmt.Errorf("the data folder %q cannot be used: %q is a file, not a folder", dir, d)
+			}
+			break
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return fmt.Errorf("the data folder %q cannot be created", dir)
+		}
+		d = parent
+	}
+	f, err := os.CreateTemp(d, ".focal-write-test-*")
+	if err != nil {
+		if d == dir {
+			return fmt.Errorf("the data folder %q is not writable (check its owner and permissions)", dir)
+		}
+		return fmt.Errorf("the data folder %q cannot be created: %q is not writable", dir, d)
+	}
+	name := f.Name()
+	f.Close()
+	os.Remove(name)
+	return nil
+}
+
+// distinctBytes counts the different bytes of s (a crude guard against
+// secrets like "aaaa…" or "12121212…").
+func distinctBytes(s string) int {
+	seen := map[byte]bool{}
+	for i := 0; i < len(s); i++ {
+		seen[s[i]] = true
+	}
+	return len(seen)
 }
 
 // Secure reports whether links (and so cookies) use https.
