@@ -93,6 +93,18 @@ func (a *App) routes() *echo.Echo {
 
 	// Roster: countries, organisations, participants, nominations (issue 5).
 	api.GET("/countries", h.ListCountriesAPI, analyst)
+	api.GET("/organizations", h.ListOrganizationsAPI, analyst)
+	api.POST("/organizations", h.CreateOrganizationAPI, organizer)
+	api.GET("/organizations/:id", h.GetOrganizationAPI, analyst)
+	api.PATCH("/organizations/:id", h.UpdateOrganizationAPI, organizer)
+	api.POST("/organizations/:id/archive", h.ArchiveOrganizationAPI, organizer)
+	api.GET("/participants", h.ListParticipantsAPI, analyst)
+	api.POST("/participants", h.CreateParticipantAPI, organizer)
+	api.GET("/participants/:id", h.GetParticipantAPI, analyst)
+	api.PATCH("/participants/:id", h.UpdateParticipantAPI, organizer)
+	api.DELETE("/participants/:id", h.DeleteParticipantAPI, organizer)
+	api.POST("/participants/:id/archive", h.ArchiveParticipantAPI, organizer)
+	api.POST("/participants/:id/restore", h.RestoreParticipantAPI, organizer)
 
 	// Synthesis, answers, codes (issue 6).
 
