@@ -107,6 +107,12 @@ func (a *App) routes() *echo.Echo {
 	api.POST("/participants/:id/restore", h.RestoreParticipantAPI, organizer)
 
 	// Synthesis, answers, codes (issue 6).
+	api.GET("/consultations/:id/synthesis", h.SynthesisAPI, analyst)
+	api.GET("/consultations/:id/answers", h.ListAnswersAPI, analyst)
+	api.GET("/consultations/:id/codes", h.ListCodesAPI, analyst)
+	api.POST("/consultations/:id/codes", h.CreateCodeAPI, analyst)
+	api.POST("/answers/:id/codes", h.CodeAnswerAPI, analyst)
+	api.DELETE("/answers/:id/codes/:code_id", h.UncodeAnswerAPI, analyst)
 
 	// Export, codebook, audit (issue 7).
 

@@ -1,0 +1,372 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"focalpoint/models"
+)
+
+// synthFixture is a consultation built directly through the store, with
+// submissions recorded by SeedSubmission (the same tally path as submit).
+type synthFixture struct {
+	ta    *testApp
+	C     models.Consultation
+	Round models.Round
+	Q     map[string]models.Question // by kind
+}
+
+func newSynthFixture(t *testing.T, ta *testApp, unit string, minCell int) *synthFixture {
+	t.Helper()
+	now := ta.Clock.Now()
+	f := &synthFixture{ta: ta, Q: map[string]models.Question{}}
+	err := ta.Store.Write(context.Background(), func(tx *gorm.DB) error {
+		f.C = models.Consultation{Title: "Drug policy consultation", Unit: unit, Languages: `["en"]`, MinCellSize: minCell, CreatedAt: now, UpdatedAt: now}
+		if err := tx.Create(&f.C).Error; err != nil {
+			return err
+		}
+		f.Round = models.Round{ConsultationID: f.C.ID, Title: "Round 1", State: models.RoundOpen, CreatedAt: now, UpdatedAt: now}
+		if err := tx.Create(&f.Round).Error; err != nil {
+			return err
+		}
+		for i, q := range []models.Question{
+			{Kind: models.QYesNo, Prompt: "Does your country have such policies?"},
+			{Kind: models.QMultiChoice, Prompt: "Which groups are consulted?", Options: `[{"value":"youth","label":"Youth"},{"value":"women","label":"Women"},{"value":"prisoners","label":"People in prison"}]`},
+			{Kind: models.QMatrixYesNo, Prompt: "Who is trained?", RowsJSON: `[{"value":"police","label":"Police"},{"value":"doctors","label":"Doctors"}]`},
+			{Kind: models.QLongText, Prompt: "What are the main barriers?"},
+		} {
+			q.RoundID, q.Position, q.CreatedAt, q.UpdatedAt = f.Round.ID, i, now, now
+			if q.Options == "" {
+				q.Options = "[]"
+			}
+			if q.RowsJSON == "" {
+				q.RowsJSON = "[]"
+			}
+			if err := tx.Create(&q).Error; err != nil {
+				return err
+			}
+			f.Q[q.Kind] = q
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+var synthSeq int
+
+// respond records a respondent and their submission; answers maps a
+// question kind to its value: a string, []string (multi) or
+// map[string]string (matrix).
+func (f *synthFixture) respond(t *testing.T, gender, inst, country string, answers map[string]any) *models.Respondent {
+	t.Helper()
+	synthSeq++
+	now := f.ta.Clock.Now()
+	r := &models.Respondent{ConsultationID: f.C.ID, Code: fmt.Sprintf("C%05d", synthSeq), Gender: gender, InstitutionType: inst, Country: country, CreatedAt: now, UpdatedAt: now}
+	if f.C.Unit == models.UnitState {
+		c := country
+		r.StateCountry, r.Gender, r.InstitutionType = &c, "", ""
+	}
+	err := f.ta.Store.Write(context.Background(), func(tx *gorm.DB) error {
+		if err := tx.Create(r).Error; err != nil {
+			return err
+		}
+		_, err := f.ta.Store.SeedSubmission(tx, r, f.Round.ID, f.rows(answers), now)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (f *synthFixture) resubmit(t *testing.T, r *models.Respondent, answers map[string]any) {
+	t.Helper()
+	err := f.ta.Store.Write(context.Background(), func(tx *gorm.DB) error {
+		_, err := f.ta.Store.SeedSubmission(tx, r, f.Round.ID, f.rows(answers), f.ta.Clock.Now())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *synthFixture) rows(answers map[string]any) []models.SubmittedAnswer {
+	var rows []models.SubmittedAnswer
+	for kind, v := range answers {
+		q := f.Q[kind]
+		switch v := v.(type) {
+		case string:
+			rows = append(rows, models.SubmittedAnswer{QuestionID: q.ID, Value: v})
+		case []string:
+			for _, x := range v {
+				rows = append(rows, models.SubmittedAnswer{QuestionID: q.ID, Value: x})
+			}
+		case map[string]string:
+			for row, x := range v {
+				rows = append(rows, models.SubmittedAnswer{QuestionID: q.ID, RowKey: row, Value: x})
+			}
+		}
+	}
+	return rows
+}
+
+// invite adds n participants of a kind nominated by state, invited to the
+// consultation; revoked ones do not count as invited.
+func (f *synthFixture) invite(t *testing.T, n int, kind, state string, revoked bool) {
+	t.Helper()
+	now := f.ta.Clock.Now()
+	err := f.ta.Store.Write(context.Background(), func(tx *gorm.DB) error {
+		for i := 0; i < n; i++ {
+			synthSeq++
+			p := models.Participant{Name: "P", Email: fmt.Sprintf("p%d@example.org", synthSeq), Kind: kind, Country: state, NominatedBy: state, Language: "en", CreatedAt: now, UpdatedAt: now}
+			if err := tx.Create(&p).Error; err != nil {
+				return err
+			}
+			_, inv, err := models.IssueInvitation(tx, now, f.C.ID, p.ID)
+			if err != nil {
+				return err
+			}
+			if revoked {
+				if err := tx.Model(inv).Updates(map[string]any{"status": models.InvRevoked, "revoked_at": now}).Error; err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func num(v any) float64 { f, _ := v.(float64); return f }
+
+func findValue(list any, value string) map[string]any {
+	items, _ := list.([]any)
+	for _, it := range items {
+		m, _ := it.(map[string]any)
+		if m["value"] == value {
+			return m
+		}
+	}
+	return nil
+}
+
+func TestSynthesisAPI(t *testing.T) {
+	eachDB(t, func(t *testing.T, ta *testApp) {
+		_, tok := ta.newStaff("analyst")
+		f := newSynthFixture(t, ta, models.UnitPerson, 5)
+		f.invite(t, 8, models.KindExpert, "AT", false)
+		f.invite(t, 2, models.KindNGO, "", false)
+		f.invite(t, 3, models.KindNGO, "", true)
+		// Six respondents, hand-computed below.
+		f.respond(t, "female", "government", "AT", map[string]any{"yes_no": "yes", "multi_choice": []string{"youth", "women"},
+			"matrix_yes_no": map[string]string{"police": "yes", "doctors": "no"}, "long_text": "Stigma in health services."})
+		f.respond(t, "female", "ngo", "KE", map[string]any{"yes_no": "no", "multi_choice": []string{"youth"},
+			"matrix_yes_no": map[string]string{"police": "yes"}, "long_text": "   "})
+		f.respond(t, "male", "ngo", "KE", map[string]any{"yes_no": "yes", "multi_choice": []string{"youth", "women", "prisoners"},
+			"long_text": "Lack of funding."})
+		f.respond(t, "female", "academia", "BR", map[string]any{"yes_no": "yes"})
+		r5 := f.respond(t, "other", "ngo", "FR", map[string]any{"yes_no": "no", "long_text": "Police training."})
+		f.respond(t, "prefer_not_to_say", "prefer_not_to_say", "prefer_not_to_say", map[string]any{})
+		// A resubmission replaces r5's answers.
+		f.resubmit(t, r5, map[string]any{"yes_no": "yes", "long_text": "Police training is missing."})
+
+		js := ta.mustAPI(http.StatusOK, "GET", fmt.Sprintf("/api/v1/consultations/%d/synthesis", f.C.ID), tok, nil)
+		if num(js["respondents"]) != 6 || num(js["countries"]) != 4 || num(js["invited"]) != 10 || num(js["response_rate"]) != 0.6 {
+			t.Fatalf("headline: %v %v %v %v", js["respondents"], js["countries"], js["invited"], js["response_rate"])
+		}
+		demo := js["demographics"].(map[string]any)
+		if g := findValue(demo["gender"], "female"); num(g["count"]) != 3 || num(g["percent"]) != 50 {
+			t.Fatalf("gender female: %v", g)
+		}
+		if g := findValue(demo["region"], "African"); num(g["count"]) != 2 || num(g["percent"]) != 33.3 {
+			t.Fatalf("region African: %v", g)
+		}
+		if g := findValue(demo["region"], "Other"); num(g["count"]) != 1 {
+			t.Fatalf("region Other (prefer not to say): %v", g)
+		}
+		qs := js["questions"].([]any)
+		yn := qs[0].(map[string]any)
+		if num(yn["n"]) != 6 || num(yn["no_reply"]) != 1 || num(findValue(yn["counts"], "yes")["count"]) != 4 ||
+			num(findValue(yn["counts"], "yes")["percent"]) != 66.7 || num(findValue(yn["counts"], "no")["count"]) != 1 {
+			t.Fatalf("yes/no: %v", yn)
+		}
+		multi := qs[1].(map[string]any)
+		if num(multi["no_reply"]) != 3 || num(findValue(multi["counts"], "youth")["count"]) != 3 ||
+			num(findValue(multi["counts"], "women")["percent"]) != 33.3 || num(findValue(multi["counts"], "prisoners")["count"]) != 1 {
+			t.Fatalf("multi: %v", multi)
+		}
+		matrix := qs[2].(map[string]any)
+		police := findValue(matrix["rows"], "police")
+		doctors := findValue(matrix["rows"], "doctors")
+		if num(police["no_reply"]) != 4 || num(findValue(police["counts"], "yes")["count"]) != 2 ||
+			num(doctors["no_reply"]) != 5 || num(findValue(doctors["counts"], "no")["count"]) != 1 {
+			t.Fatalf("matrix: %v", matrix)
+		}
+		lt := qs[3].(map[string]any)
+		if num(lt["n"]) != 6 || num(lt["answered"]) != 3 || num(lt["no_reply"]) != 3 {
+			t.Fatalf("long text (blank counts as no reply): %v", lt)
+		}
+
+		// Filters combine with AND.
+		js = ta.mustAPI(http.StatusOK, "GET", fmt.Sprintf("/api/v1/consultations/%d/synthesis?round=%d&gender=female&region=African", f.C.ID, f.Round.ID), tok, nil)
+		yn = js["questions"].([]any)[0].(map[string]any)
+		if num(js["respondents"]) != 1 || num(yn["n"]) != 1 || num(findValue(yn["counts"], "no")["count"]) != 1 || num(findValue(yn["counts"], "no")["percent"]) != 100 {
+			t.Fatalf("filtered: %v", js)
+		}
+		js = ta.mustAPI(http.StatusOK, "GET", fmt.Sprintf("/api/v1/consultations/%d/synthesis?institution_type=ngo&country=ke", f.C.ID), tok, nil)
+		if num(js["respondents"]) != 2 {
+			t.Fatalf("ngo in KE: %v", js["respondents"])
+		}
+
+		// Bad filters name their field.
+		for q, field := range map[string]string{"gender=robot": "gender", "institution_type=x": "institution_type",
+			"region=Mars": "region", "country=ZZ": "country", "round=abc": "round", "round=999999": "round"} {
+			r := ta.api("GET", fmt.Sprintf("/api/v1/consultations/%d/synthesis?%s", f.C.ID, q), tok, nil)
+			if r.Status != http.StatusUnprocessableEntity || r.errorFields()[field] == nil {
+				t.Fatalf("?%s: %d %s", q, r.Status, r.Body)
+			}
+		}
+		ta.mustAPI(http.StatusNotFound, "GET", "/api/v1/consultations/999999/synthesis", tok, nil)
+		ta.mustAPI(http.StatusUnauthorized, "GET", fmt.Sprintf("/api/v1/consultations/%d/synthesis", f.C.ID), "", nil)
+	})
+}
+
+// The model case's State questionnaire: 38 replies, 30 yes, 6 no, 2 no
+// reply → 78.9 %, 15.8 %, no_reply 2; States are counted.
+func TestSynthesisStateQuestionnaireAPI(t *testing.T) {
+	eachDB(t, func(t *testing.T, ta *testApp) {
+		_, tok := ta.newStaff("analyst")
+		f := newSynthFixture(t, ta, models.UnitState, 5)
+		for i := 0; i < 38; i++ {
+			ans := map[string]any{}
+			switch {
+			case i < 30:
+				ans["yes_no"] = "yes"
+			case i < 36:
+				ans["yes_no"] = "no"
+			}
+			f.respond(t, "", "", fmt.Sprintf("S%c", 'A'+i), ans)
+		}
+		js := ta.mustAPI(http.StatusOK, "GET", fmt.Sprintf("/api/v1/consultations/%d/synthesis?round=%d", f.C.ID, f.Round.ID), tok, nil)
+		if num(js["respondents"]) != 38 || num(js["countries"]) != 38 {
+			t.Fatalf("States: %v from %v", js["respondents"], js["countries"])
+		}
+		yn := js["questions"].([]any)[0].(map[string]any)
+		yes, no := findValue(yn["counts"], "yes"), findValue(yn["counts"], "no")
+		if num(yn["n"]) != 38 || num(yn["no_reply"]) != 2 || num(yes["count"]) != 30 || num(yes["percent"]) != 78.9 ||
+			num(no["count"]) != 6 || num(no["percent"]) != 15.8 {
+			t.Fatalf("State yes/no: %v", yn)
+		}
+	})
+}
+
+func TestAnswersSearchAndCodes(t *testing.T) {
+	eachDB(t, func(t *testing.T, ta *testApp) {
+		_, tok := ta.newStaff("analyst")
+		f := newSynthFixture(t, ta, models.UnitPerson, 5)
+		r1 := f.respond(t, "female", "ngo", "KE", map[string]any{"long_text": "Stigma in health services keeps people away."})
+		f.respond(t, "male", "government", "AT", map[string]any{"long_text": "Die Polizei braucht Ausbildung; stigma remains."})
+		f.respond(t, "female", "academia", "BR", map[string]any{"long_text": "Falta de financiamiento."})
+		f.respond(t, "male", "ngo", "IN", map[string]any{"long_text": "  "})
+		base := fmt.Sprintf("/api/v1/consultations/%d/answers", f.C.ID)
+
+		js := ta.mustAPI(http.StatusOK, "GET", base, tok, nil)
+		if num(js["total"]) != 3 {
+			t.Fatalf("all open answers (blank excluded): %v", js)
+		}
+		js = ta.mustAPI(http.StatusOK, "GET", base+"?q=stigma", tok, nil)
+		if num(js["total"]) != 2 {
+			t.Fatalf("search stigma: %v", js)
+		}
+		js = ta.mustAPI(http.StatusOK, "GET", base+"?q=stigma+health&gender=female", tok, nil)
+		items := js["items"].([]any)
+		if num(js["total"]) != 1 || len(items) != 1 {
+			t.Fatalf("search stigma health, female: %v", js)
+		}
+		item := items[0].(map[string]any)
+		if item["respondent"] != r1.Code || !strings.Contains(item["text"].(string), "health services") || num(item["question_id"]) != float64(f.Q["long_text"].ID) {
+			t.Fatalf("item: %v", item)
+		}
+		answerID := int64(num(item["answer_id"]))
+		js = ta.mustAPI(http.StatusOK, "GET", base+"?region=WEOG&q=polizei", tok, nil)
+		if num(js["total"]) != 1 {
+			t.Fatalf("region WEOG + polizei: %v", js)
+		}
+		js = ta.mustAPI(http.StatusOK, "GET", base+"?q="+url.QueryEscape(`"stigma" OR NEAR(`), tok, nil) // FTS syntax is plain words
+		if num(js["total"]) != 0 {
+			t.Fatalf("operators should be words: %v", js)
+		}
+		js = ta.mustAPI(http.StatusOK, "GET", base+"?per_page=2&page=2", tok, nil)
+		if num(js["total"]) != 3 || len(js["items"].([]any)) != 1 {
+			t.Fatalf("paging: %v", js)
+		}
+		r := ta.api("GET", base+"?gender=x&question=y", tok, nil)
+		if r.Status != http.StatusUnprocessableEntity || r.errorFields()["gender"] == nil || r.errorFields()["question"] == nil {
+			t.Fatalf("bad filters: %d %s", r.Status, r.Body)
+		}
+
+		// Codebook.
+		code := ta.mustAPI(http.StatusCreated, "POST", fmt.Sprintf("/api/v1/consultations/%d/codes", f.C.ID), tok,
+			map[string]any{"label": "Stigma in services", "description": "Stigma met in health or social services"})
+		if code["code"] != "stigma-in-services" {
+			t.Fatalf("code: %v", code)
+		}
+		ta.mustAPI(http.StatusConflict, "POST", fmt.Sprintf("/api/v1/consultations/%d/codes", f.C.ID), tok, map[string]any{"label": "Stigma in services!"})
+		r = ta.api("POST", fmt.Sprintf("/api/v1/consultations/%d/codes", f.C.ID), tok, map[string]any{"label": " "})
+		if r.Status != http.StatusUnprocessableEntity || r.errorFields()["label"] == nil {
+			t.Fatalf("blank label: %d %s", r.Status, r.Body)
+		}
+		codeID := num(code["id"])
+		coded := ta.mustAPI(http.StatusCreated, "POST", fmt.Sprintf("/api/v1/answers/%d/codes", answerID), tok, map[string]any{"code_id": codeID})
+		if cs := coded["codes"].([]any); len(cs) != 1 || cs[0].(map[string]any)["code"] != "stigma-in-services" {
+			t.Fatalf("coded: %v", coded)
+		}
+		r = ta.api("POST", fmt.Sprintf("/api/v1/answers/%d/codes", answerID), tok, map[string]any{"code_id": 999999})
+		if r.Status != http.StatusUnprocessableEntity || r.errorFields()["code_id"] == nil {
+			t.Fatalf("unknown code: %d %s", r.Status, r.Body)
+		}
+		ta.mustAPI(http.StatusNotFound, "POST", "/api/v1/answers/999999/codes", tok, map[string]any{"code_id": codeID})
+
+		syn := func() map[string]any {
+			js := ta.mustAPI(http.StatusOK, "GET", fmt.Sprintf("/api/v1/consultations/%d/synthesis", f.C.ID), tok, nil)
+			for _, q := range js["questions"].([]any) {
+				if q.(map[string]any)["kind"] == "long_text" {
+					return q.(map[string]any)
+				}
+			}
+			t.Fatal("no long_text question")
+			return nil
+		}
+		lt := syn()
+		if th := lt["themes"].([]any); len(th) != 1 || th[0].(map[string]any)["code"] != "stigma-in-services" || num(th[0].(map[string]any)["count"]) != 1 {
+			t.Fatalf("themes: %v", lt["themes"])
+		}
+		// The code stays with the answer when the respondent resubmits.
+		f.resubmit(t, r1, map[string]any{"long_text": "Stigma in health services, and fear of the police."})
+		js = ta.mustAPI(http.StatusOK, "GET", base+"?code="+fmt.Sprint(codeID), tok, nil)
+		if num(js["total"]) != 1 || !strings.Contains(js["items"].([]any)[0].(map[string]any)["text"].(string), "fear of the police") {
+			t.Fatalf("code after resubmission: %v", js)
+		}
+		newID := int64(num(js["items"].([]any)[0].(map[string]any)["answer_id"]))
+		js = ta.mustAPI(http.StatusOK, "GET", base+"?q=fear", tok, nil)
+		if num(js["total"]) != 1 {
+			t.Fatalf("search index follows the resubmission: %v", js)
+		}
+		ta.mustAPI(http.StatusNoContent, "DELETE", fmt.Sprintf("/api/v1/answers/%d/codes/%d", newID, int64(codeID)), tok, nil)
+		ta.mustAPI(http.StatusNotFound, "DELETE", fmt.Sprintf("/api/v1/answers/%d/codes/%d", newID, int64(codeID)), tok, nil)
+		if th := syn()["themes"].([]any); len(th) != 0 {
+			t.Fatalf("themes after uncoding: %v", th)
+		}
+	})
+}
