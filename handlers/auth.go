@@ -85,16 +85,25 @@ func (h *Handler) Logout(c echo.Context) error {
 // SetupForm shows the one-time form for the first admin.
 func (h *Handler) SetupForm(c echo.Context) error {
 	if !h.Store.CheckSetupSecret(c.Request().Context(), c.Param("secret")) {
-		return &APIError{Status: http.StatusNotFound, Code: "not_found", Message: "setup.invalid"}
+		return h.badSetupSecret(c)
 	}
 	return h.render(c, http.StatusOK, "auth/setup", h.page(c, "setup.title"))
+}
+
+// badSetupSecret answers an unknown or used setup link: 404, or 429 for a
+// client that keeps guessing.
+func (h *Handler) badSetupSecret(c echo.Context) error {
+	if err := h.LimitUnknownToken(c); err != nil {
+		return err
+	}
+	return &APIError{Status: http.StatusNotFound, Code: "not_found", Message: "setup.invalid"}
 }
 
 // Setup creates the first admin, which consumes the secret.
 func (h *Handler) Setup(c echo.Context) error {
 	ctx := c.Request().Context()
 	if !h.Store.CheckSetupSecret(ctx, c.Param("secret")) {
-		return &APIError{Status: http.StatusNotFound, Code: "not_found", Message: "setup.invalid"}
+		return h.badSetupSecret(c)
 	}
 	n := models.NewStaff{Email: c.FormValue("email"), Name: c.FormValue("name"), Password: c.FormValue("password")}
 	var err error
@@ -205,6 +214,12 @@ func (h *Handler) SetLanguage(c echo.Context) error {
 	s.Values[keyLang] = lang
 	if err := h.saveSession(c); err != nil {
 		return err
+	}
+	// A staff member's choice also follows them to their next session.
+	if st := CurrentStaff(c); st != nil && st.Language != lang {
+		if err := h.Store.SetStaffLanguage(c.Request().Context(), st.ID, lang); err != nil {
+			return err
+		}
 	}
 	return c.Redirect(http.StatusSeeOther, SafeNext(c.FormValue("next")))
 }

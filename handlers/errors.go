@@ -68,6 +68,21 @@ func classify(err error) *APIError {
 	return &APIError{Status: http.StatusInternalServerError, Code: "internal", Message: "error.internal"}
 }
 
+// errorTitle is the heading of the friendly error page for a status.
+func errorTitle(status int) string {
+	switch {
+	case status == http.StatusNotFound:
+		return "error.title_not_found"
+	case status == http.StatusForbidden:
+		return "error.title_forbidden"
+	case status == http.StatusTooManyRequests:
+		return "error.title_rate_limited"
+	case status >= 500:
+		return "error.title_internal"
+	}
+	return "error.title_generic"
+}
+
 func fromStatus(status int) *APIError {
 	code, msg := "bad_request", "error.bad_request"
 	switch status {
@@ -78,7 +93,7 @@ func fromStatus(status int) *APIError {
 	case http.StatusNotFound:
 		code, msg = "not_found", "error.not_found"
 	case http.StatusMethodNotAllowed:
-		code, msg = "method_not_allowed", "error.not_found"
+		code, msg = "method_not_allowed", "error.method_not_allowed"
 	case http.StatusRequestEntityTooLarge:
 		code, msg = "too_large", "error.too_large"
 	case http.StatusTooManyRequests:
@@ -131,8 +146,9 @@ func (h *Handler) ErrorHandler(err error, c echo.Context) {
 		_ = c.Redirect(http.StatusSeeOther, "/login?next="+safeNextQuery(c.Request().URL.RequestURI()))
 		return
 	}
-	p := h.page(c, "error.page_title")
-	p.Data = map[string]any{"Status": a.Status, "Message": l.Msg(a.Message), "Fields": a.Fields}
+	p := h.page(c, errorTitle(a.Status))
+	// Only the translated message: never err itself (it may hold SQL).
+	p.Data = map[string]any{"Status": a.Status, "Message": l.Msg(a.Message)}
 	if rerr := c.Render(a.Status, "error", p); rerr != nil {
 		h.Log.Error("render error page", "err", rerr)
 		_ = c.String(a.Status, l.Msg(a.Message))

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"sort"
+
 	"github.com/labstack/echo/v4"
 
 	"focalpoint/i18n"
@@ -19,7 +21,13 @@ type Page struct {
 	Form   map[string]string  // values to show again after an error
 	Data   any
 	Path   string
+	// Languages are the choices of the language picker.
+	Languages []LangOption
 }
+
+// LangOption is one entry of the language picker: a code and the
+// language's own name for itself.
+type LangOption struct{ Code, Name string }
 
 // T translates a message ID: {{.T "login.title"}} or, inside range,
 // {{$.T "id" "Key" value}}.
@@ -53,7 +61,7 @@ type FieldMessage struct{ Field, Message string }
 
 // page builds the common part of a page for this request.
 func (h *Handler) page(c echo.Context, title string) *Page {
-	p := &Page{L: h.localizer(c), Staff: CurrentStaff(c), Title: title, Path: c.Request().URL.Path}
+	p := &Page{L: h.localizer(c), Staff: CurrentStaff(c), Title: title, Path: c.Request().URL.Path, Languages: h.languages()}
 	p.CSRF = h.csrfToken(c)
 	s := h.session(c)
 	if fl := s.Flashes(); len(fl) > 0 {
@@ -65,6 +73,17 @@ func (h *Handler) page(c echo.Context, title string) *Page {
 		_ = h.saveSession(c)
 	}
 	return p
+}
+
+// languages lists the catalogued languages with their own names.
+func (h *Handler) languages() []LangOption {
+	codes := h.I18n.Languages()
+	out := make([]LangOption, 0, len(codes))
+	for _, code := range codes {
+		out = append(out, LangOption{Code: code, Name: i18n.SelfName(code)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out
 }
 
 // render writes a page (template name like "auth/login").

@@ -171,11 +171,17 @@ func CurrentStaff(c echo.Context) *models.Staff {
 // startStaffSession logs st in: a new session id and a new CSRF token, so
 // nothing from before login (session fixation) carries over.
 func (h *Handler) startStaffSession(c echo.Context, st *models.Staff) error {
+	s := h.session(c)
+	// Logging in again over a live session ends the old one first.
+	if old, _ := s.Values[keySID].(string); old != "" {
+		if err := h.Store.DeleteSession(c.Request().Context(), old, CurrentStaff(c)); err != nil {
+			return err
+		}
+	}
 	sid, err := h.Store.CreateSession(c.Request().Context(), st)
 	if err != nil {
 		return err
 	}
-	s := h.session(c)
 	lang, _ := s.Values[keyLang].(string)
 	s.Values = map[any]any{keySID: sid, keyCSRF: models.NewToken(32)}
 	if lang != "" {

@@ -92,6 +92,24 @@ func (h *Handler) StaffCreate(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/staff/accounts")
 }
 
+// StaffSetRole handles the role form of one account.
+func (h *Handler) StaffSetRole(c echo.Context) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	err = h.Store.SetStaffRole(c.Request().Context(), id, c.FormValue("role"), CurrentStaff(c))
+	var fe models.FieldErrors
+	if errors.As(err, &fe) {
+		return h.staffListPage(c, http.StatusUnprocessableEntity, fe, nil)
+	}
+	if err != nil {
+		return err
+	}
+	h.flash(c, "staff.role_changed")
+	return c.Redirect(http.StatusSeeOther, "/staff/accounts")
+}
+
 // StaffDisable handles the disable button.
 func (h *Handler) StaffDisable(c echo.Context) error {
 	id, err := paramID(c, "id")

@@ -12,6 +12,7 @@ import (
 	"github.com/BurntSushi/toml"
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
 )
 
 //go:embed locales/*.toml
@@ -66,6 +67,19 @@ func (b *Bundle) Languages() []string {
 		out[i] = t.String()
 	}
 	return out
+}
+
+// SelfName is a language's name in that language ("العربية" for ar), as
+// language pickers show it.
+func SelfName(code string) string {
+	tag, err := language.Parse(code)
+	if err != nil {
+		return code
+	}
+	if n := display.Self.Name(tag); n != "" {
+		return n
+	}
+	return code
 }
 
 // Localizer translates for one reader.

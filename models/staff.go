@@ -323,7 +323,8 @@ func (s *Store) DisableStaff(ctx context.Context, id int64, actor *Staff) (*Staf
 	return &st, nil
 }
 
-// SetStaffRole changes an account's role.
+// SetStaffRole changes an account's role. Admins cannot change their own
+// role (so the last admin cannot demote themselves by mistake).
 func (s *Store) SetStaffRole(ctx context.Context, id int64, role string, actor *Staff) error {
 	switch role {
 	case RoleAdmin, RoleOrganizer, RoleAnalyst:
@@ -335,10 +336,23 @@ func (s *Store) SetStaffRole(ctx context.Context, id int64, role string, actor *
 		if err := tx.First(&st, id).Error; err != nil {
 			return translate(err)
 		}
+		if actor != nil && actor.ID == st.ID {
+			return E(ErrConflict, "cannot_change_own_role", "error.cannot_change_own_role")
+		}
+		if st.Role == role {
+			return nil
+		}
 		if err := tx.Model(&st).Updates(map[string]any{"role": role, "updated_at": s.Now()}).Error; err != nil {
 			return err
 		}
 		return s.audit(tx, actor, "staff.role", "staff:"+itoa(id), map[string]any{"from": st.Role, "to": role})
+	})
+}
+
+// SetStaffLanguage records an account's chosen interface language.
+func (s *Store) SetStaffLanguage(ctx context.Context, id int64, lang string) error {
+	return s.Write(ctx, func(tx *gorm.DB) error {
+		return tx.Exec("UPDATE staff_users SET language = ?, updated_at = ? WHERE id = ?", lang, s.Now(), id).Error
 	})
 }
 

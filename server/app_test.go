@@ -236,4 +236,7 @@ func (b *browser) login(email, password string) {
 	if loc != "/staff" {
 		b.ta.t.Fatalf("login redirected to %q", loc)
 	}
+	// Load the landing page like a browser would: it carries the CSRF
+	// token of the new session (login replaces it).
+	b.get(loc)
 }

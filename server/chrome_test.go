@@ -69,7 +69,9 @@ func TestBrowserLogin(t *testing.T) {
 		chromedp.SendKeys(`#email`, admin.Email, chromedp.ByID),
 		chromedp.SendKeys(`#password`, testPassword, chromedp.ByID),
 		chromedp.Submit(`#password`, chromedp.ByID),
-		chromedp.WaitVisible(`h1`, chromedp.ByQuery),
+		// Only the staff pages have the main navigation: waiting for it
+		// cannot match the login page that is being replaced.
+		chromedp.WaitVisible(`header.site nav`, chromedp.ByQuery),
 		chromedp.Text(`h1`, &heading, chromedp.ByQuery),
 	)
 	if err != nil {

@@ -29,14 +29,16 @@ func (a *App) routes() *echo.Echo {
 
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(middleware.RequestID())
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-		a.Log.Error("panic", "err", err, "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "stack", string(stack))
-		return err
-	}}))
 	e.Use(requestLogger(a.Log))
 	if a.Metrics != nil {
 		e.Use(a.Metrics.middleware)
 	}
+	// Inside the logger and metrics, so a panic is counted as the 500 it
+	// becomes; the stack goes to the log only, never to the visitor.
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+		a.Log.Error("panic", "err", err, "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "stack", string(stack))
+		return err
+	}}))
 	e.Use(securityHeaders)
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: bodyLimit, Skipper: func(c echo.Context) bool {
 		return c.Path() == "/api/v1/participants/import" || c.Path() == "/staff/participants/import"
@@ -74,6 +76,7 @@ func (a *App) routes() *echo.Echo {
 	e.GET("/staff", h.StaffHome, analyst)
 	e.GET("/staff/accounts", h.StaffList, admin)
 	e.POST("/staff/accounts", h.StaffCreate, admin)
+	e.POST("/staff/accounts/:id/role", h.StaffSetRole, admin)
 	e.POST("/staff/accounts/:id/disable", h.StaffDisable, admin)
 
 	// JSON API: auth and staff accounts.
