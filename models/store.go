@@ -40,6 +40,8 @@ type Store struct {
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 	Log *slog.Logger
+	// path is the SQLite file (for backups).
+	path string
 
 	writes    chan *writeReq
 	stop      chan struct{}
@@ -143,7 +145,7 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		n := max(4, runtime.NumCPU()*2)
 		rdb.SetMaxOpenConns(n)
 		rdb.SetMaxIdleConns(n)
-		s.w, s.R = w, r
+		s.w, s.R, s.path = w, r, dsn
 		// Make the file and WAL exist now, so a bad path fails at start.
 		if err := w.WithContext(ctx).Exec("PRAGMA user_version").Error; err != nil {
 			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
