@@ -48,7 +48,9 @@ type GenResult struct {
 	FirstParticipant int64
 	Rows             map[string]int64
 	Elapsed          time.Duration
-	cfg              GenConfig
+	// Recount is the part of Elapsed spent rebuilding the tallies.
+	Recount time.Duration
+	cfg     GenConfig
 }
 
 // Token returns the personal link token of participant i of the run
@@ -243,9 +245,11 @@ func Generate(ctx context.Context, s *models.Store, cfg GenConfig) (*GenResult, 
 	if err := s.SyncSequences(ctx, "participants", "invitations", "respondents", "responses", "submitted_answers"); err != nil {
 		return nil, err
 	}
+	t0 := time.Now()
 	if err := recount(ctx, s, res.ConsultationID); err != nil {
 		return nil, fmt.Errorf("recount tallies: %w", err)
 	}
+	res.Recount = time.Since(t0)
 	res.Elapsed = time.Since(start)
 	return res, nil
 }

@@ -63,6 +63,7 @@ func main() {
 	sort.Strings(names)
 	fmt.Printf("generator: %d respondents (+%d fresh invitations), consultation %d, round %d, %d rows in %.1f s (%.0f respondents/s, %.0f rows/s)\n",
 		*n, *fresh, res.ConsultationID, res.RoundID, total, res.Elapsed.Seconds(), float64(*n+*fresh)/res.Elapsed.Seconds(), float64(total)/res.Elapsed.Seconds())
+	fmt.Printf("  (tally recount: %.1f s)\n", res.Recount.Seconds())
 	for _, t := range names {
 		fmt.Printf("  %-18s %d\n", t, res.Rows[t])
 	}
