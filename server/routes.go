@@ -89,8 +89,48 @@ func (a *App) routes() *echo.Echo {
 	api.POST("/staff/:id/disable", h.DisableStaffAPI, admin)
 
 	// Consultations, rounds, questions (issue 3).
+	api.POST("/consultations", h.CreateConsultationAPI, organizer)
+	api.GET("/consultations", h.ListConsultationsAPI, analyst)
+	api.GET("/consultations/:id", h.GetConsultationAPI, analyst)
+	api.POST("/consultations/:id/rounds", h.CreateRoundAPI, organizer)
+	api.GET("/rounds/:id", h.GetRoundAPI, analyst)
+	api.POST("/rounds/:id/open", h.OpenRoundAPI, organizer)
+	api.POST("/rounds/:id/close", h.CloseRoundAPI, organizer)
+	api.GET("/rounds/:id/questions", h.ListQuestionsAPI, analyst)
+	api.POST("/rounds/:id/questions", h.CreateQuestionAPI, organizer)
+	api.PUT("/questions/:id", h.UpdateQuestionAPI, organizer)
+	e.GET("/staff/consultations", h.ConsultationsPage, analyst)
+	e.GET("/staff/consultations/new", h.NewConsultationPage, organizer)
+	e.POST("/staff/consultations", h.CreateConsultationPage, organizer)
+	e.GET("/staff/consultations/:id", h.ConsultationPage, analyst)
+	e.POST("/staff/consultations/:id/rounds", h.CreateRoundPage, organizer)
+	e.POST("/staff/rounds/:id/open", h.OpenRoundPage, organizer)
+	e.POST("/staff/rounds/:id/close", h.CloseRoundPage, organizer)
+	e.GET("/staff/rounds/:id/questions/new", h.NewQuestionPage, organizer)
+	e.POST("/staff/rounds/:id/questions", h.CreateQuestionPage, organizer)
+	e.GET("/staff/questions/:id/edit", h.EditQuestionPage, organizer)
+	e.POST("/staff/questions/:id", h.UpdateQuestionPage, organizer)
 
-	// Respondent journey (issue 3).
+	e.GET("/staff/rounds/:id/preview", h.RoundPreview, analyst)
+
+	// Respondent journey (issue 3). /r/{token} keeps the token in the
+	// encrypted session and redirects to /respond (no secret in history).
+	e.GET("/r/:token", h.OpenLink)
+	e.GET("/respond", h.RespondHome)
+	e.GET("/respond/welcome", h.RespondWelcome)
+	e.POST("/respond/welcome", h.RespondConsent)
+	e.GET("/respond/about", h.RespondAbout)
+	e.POST("/respond/about", h.RespondSaveAbout)
+	e.GET("/respond/questions", h.RespondQuestions)
+	e.POST("/respond/questions", h.RespondSaveQuestions)
+	e.PUT("/respond/answers", h.RespondAutosave)
+	e.GET("/respond/review", h.RespondReview)
+	e.POST("/respond/submit", h.RespondSubmit)
+	e.GET("/respond/receipt", h.RespondReceipt)
+	api.GET("/respond/:token", h.RespondGetAPI)
+	api.PUT("/respond/:token/demographics", h.RespondDemographicsAPI)
+	api.PUT("/respond/:token/answers", h.RespondAnswersAPI)
+	api.POST("/respond/:token/submit", h.RespondSubmitAPI)
 
 	// Invitations, reminders, jobs, outbox (issue 4).
 

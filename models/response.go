@@ -1,0 +1,934 @@
+package models
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// The respondent's side: the journey behind a personal link, answers
+// (draft working copy), submission (exploded into submitted_answers in one
+// transaction with the tallies, the response status and the receipt mail).
+
+// MaxAnswerLen is the longest answer text, in characters.
+const MaxAnswerLen = 100000
+
+// Coded errors of the respondent calls.
+var (
+	ErrStaleVersion      = E(ErrConflict, "stale_version", "respond.error_stale_version")
+	ErrRoundClosed       = E(ErrConflict, "round_closed", "respond.error_round_closed")
+	ErrRoundNotOpen      = E(ErrConflict, "round_not_open", "respond.error_round_not_open")
+	ErrStateDemographics = E(ErrConflict, "state_consultation", "respond.error_state_demographics")
+)
+
+// Response statuses as the API shows them (not_started has no row).
+const ResponseNotStarted = "not_started"
+
+// --- answer values ---------------------------------------------------------
+
+// AnswerValue is a validated answer of one question: its canonical JSON,
+// or Clear to remove the answer.
+type AnswerValue struct {
+	QuestionID int64
+	Clear      bool
+	JSON       string
+}
+
+func canonicalJSON(v any) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+// ParseAnswerJSON validates the JSON value of an answer to q. It returns
+// the value, or the message ID of what is wrong with it.
+func ParseAnswerJSON(q *Question, raw json.RawMessage) (AnswerValue, string) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return AnswerValue{QuestionID: q.ID, Clear: true}, ""
+	}
+	var v any
+	switch q.Kind {
+	case QMultiChoice:
+		var list []string
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return AnswerValue{}, "respond.error_expected_list"
+		}
+		v = list
+	case QMatrixYesNo:
+		var m map[string]string
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return AnswerValue{}, "respond.error_expected_matrix"
+		}
+		v = m
+	case QScale, QNumber:
+		var n float64
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return AnswerValue{}, "respond.error_expected_number"
+		}
+		v = n
+	default:
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return AnswerValue{}, "respond.error_expected_text"
+		}
+		v = s
+	}
+	return NormalizeAnswer(q, v)
+}
+
+// NormalizeAnswer validates a decoded value (string, []string,
+// map[string]string or float64) for q.
+func NormalizeAnswer(q *Question, v any) (AnswerValue, string) {
+	out := AnswerValue{QuestionID: q.ID}
+	switch q.Kind {
+	case QLongText, QShortText:
+		s, ok := v.(string)
+		if !ok {
+			return out, "respond.error_expected_text"
+		}
+		if !ValidText(s) {
+			return out, "error.text_invalid"
+		}
+		if utf8.RuneCountInString(s) > MaxAnswerLen {
+			return out, "error.too_long"
+		}
+		if s == "" {
+			out.Clear = true
+			return out, ""
+		}
+		out.JSON = canonicalJSON(s)
+	case QSingleChoice, QYesNo:
+		s, ok := v.(string)
+		if !ok {
+			return out, "respond.error_expected_text"
+		}
+		if s == "" {
+			out.Clear = true
+			return out, ""
+		}
+		if !hasChoice(q.ChoiceList(), s) {
+			return out, "respond.error_not_an_option"
+		}
+		out.JSON = canonicalJSON(s)
+	case QCountry:
+		s, ok := v.(string)
+		if !ok {
+			return out, "respond.error_expected_text"
+		}
+		if s == "" {
+			out.Clear = true
+			return out, ""
+		}
+		if _, ok := FindCountry(s); !ok {
+			return out, "respond.error_country"
+		}
+		out.JSON = canonicalJSON(s)
+	case QMultiChoice:
+		list, ok := v.([]string)
+		if !ok {
+			return out, "respond.error_expected_list"
+		}
+		opts := q.ChoiceList()
+		chosen := map[string]bool{}
+		for _, s := range list {
+			if !hasChoice(opts, s) {
+				return out, "respond.error_not_an_option"
+			}
+			chosen[s] = true
+		}
+		if len(chosen) == 0 {
+			out.Clear = true
+			return out, ""
+		}
+		ordered := make([]string, 0, len(chosen))
+		for _, o := range opts {
+			if chosen[o.Value] {
+				ordered = append(ordered, o.Value)
+			}
+		}
+		out.JSON = canonicalJSON(ordered)
+	case QMatrixYesNo:
+		m, ok := v.(map[string]string)
+		if !ok {
+			return out, "respond.error_expected_matrix"
+		}
+		rows := q.RowList()
+		clean := map[string]string{}
+		for k, x := range m {
+			if !hasChoice(rows, k) {
+				return out, "respond.error_not_a_row"
+			}
+			switch x {
+			case "":
+			case "yes", "no":
+				clean[k] = x
+			default:
+				return out, "respond.error_not_an_option"
+			}
+		}
+		if len(clean) == 0 {
+			out.Clear = true
+			return out, ""
+		}
+		out.JSON = canonicalJSON(clean)
+	case QScale, QNumber:
+		n, ok := v.(float64)
+		if !ok {
+			return out, "respond.error_expected_number"
+		}
+		if math.IsNaN(n) || math.IsInf(n, 0) {
+			return out, "respond.error_expected_number"
+		}
+		if q.Kind == QScale && n != math.Trunc(n) {
+			return out, "respond.error_out_of_range"
+		}
+		if (q.MinValue != nil && n < *q.MinValue) || (q.MaxValue != nil && n > *q.MaxValue) {
+			return out, "respond.error_out_of_range"
+		}
+		out.JSON = canonicalJSON(n)
+	default:
+		return out, "error.invalid_value"
+	}
+	return out, ""
+}
+
+// DecodeAnswer turns a stored answer back into its value: string,
+// []string, map[string]string or float64 (nil when empty or unreadable).
+func DecodeAnswer(q *Question, raw string) any {
+	if raw == "" {
+		return nil
+	}
+	switch q.Kind {
+	case QMultiChoice:
+		var v []string
+		if json.Unmarshal([]byte(raw), &v) == nil {
+			return v
+		}
+	case QMatrixYesNo:
+		var v map[string]string
+		if json.Unmarshal([]byte(raw), &v) == nil {
+			return v
+		}
+	case QScale, QNumber:
+		var v float64
+		if json.Unmarshal([]byte(raw), &v) == nil {
+			return v
+		}
+	default:
+		var v string
+		if json.Unmarshal([]byte(raw), &v) == nil {
+			return v
+		}
+	}
+	return nil
+}
+
+// FormatNumber writes a number the way submitted_answers.value keeps it.
+func FormatNumber(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// explode turns a stored answer into its submitted_answers rows.
+func explode(q *Question, raw string, base SubmittedAnswer) []SubmittedAnswer {
+	row := func(key, value string, num *float64) SubmittedAnswer {
+		r := base
+		r.QuestionID, r.RowKey, r.Value, r.Num = q.ID, key, value, num
+		return r
+	}
+	switch v := DecodeAnswer(q, raw).(type) {
+	case string:
+		return []SubmittedAnswer{row("", v, nil)}
+	case []string:
+		out := make([]SubmittedAnswer, 0, len(v))
+		for _, s := range v {
+			out = append(out, row("", s, nil))
+		}
+		return out
+	case map[string]string:
+		out := make([]SubmittedAnswer, 0, len(v))
+		for _, r := range q.RowList() {
+			if x, ok := v[r.Value]; ok {
+				out = append(out, row(r.Value, x, nil))
+			}
+		}
+		return out
+	case float64:
+		n := v
+		return []SubmittedAnswer{row("", FormatNumber(n), &n)}
+	}
+	return nil
+}
+
+// answered reports whether a stored answer fully answers q (a required
+// matrix needs every row).
+func answered(q *Question, raw string) bool {
+	switch v := DecodeAnswer(q, raw).(type) {
+	case nil:
+		return false
+	case string:
+		return strings.TrimSpace(v) != ""
+	case []string:
+		return len(v) > 0
+	case map[string]string:
+		for _, r := range q.RowList() {
+			if v[r.Value] == "" {
+				return false
+			}
+		}
+		return true
+	}
+	return true
+}
+
+// AnswerField is the API field name of a question's answer.
+func AnswerField(qid int64) string { return "answers." + strconv.FormatInt(qid, 10) }
+
+// --- the journey -----------------------------------------------------------
+
+// Journey is everything behind one personal link at one moment: the
+// invitation, consultation, the respondent (nil before first open), the
+// current round (the last open one, else the last closed one; nil when
+// none has opened yet), its questions, and the respondent's response and
+// draft answers in that round.
+type Journey struct {
+	Invitation   *Invitation
+	Consultation *Consultation
+	Respondent   *Respondent
+	Rounds       []Round
+	Round        *Round
+	Questions    []Question
+	Response     *Response
+	Answers      map[int64]string
+	Receipt      string
+}
+
+// IsState reports whether the respondent is a State.
+func (j *Journey) IsState() bool { return j.Consultation.Unit == UnitState }
+
+// Status is not_started, draft or submitted (API.md).
+func (j *Journey) Status() string {
+	if j.Response == nil {
+		return ResponseNotStarted
+	}
+	return j.Response.Status
+}
+
+// Version is the response version a save must name (0 before the first).
+func (j *Journey) Version() int {
+	if j.Response == nil {
+		return 0
+	}
+	return j.Response.Version
+}
+
+// HasConsent reports whether the respondent has agreed to take part.
+func (j *Journey) HasConsent() bool { return j.Respondent != nil && j.Respondent.ConsentAt != nil }
+
+// NeedsDemographics reports whether "about you" is still to be given (never
+// in a State consultation).
+func (j *Journey) NeedsDemographics() bool {
+	if j.IsState() {
+		return false
+	}
+	r := j.Respondent
+	return r == nil || r.Gender == "" || r.InstitutionType == "" || r.Country == ""
+}
+
+// Question returns the question with id in the current round.
+func (j *Journey) Question(id int64) *Question {
+	for i := range j.Questions {
+		if j.Questions[i].ID == id {
+			return &j.Questions[i]
+		}
+	}
+	return nil
+}
+
+// respondentKey selects the respondent of an invitation: the participant
+// in a person consultation, the State in a State consultation.
+func respondentKey(db *gorm.DB, c *Consultation, inv *Invitation) *gorm.DB {
+	if c.Unit == UnitState && inv.StateCountry != nil {
+		return db.Where("consultation_id = ? AND state_country = ?", c.ID, *inv.StateCountry)
+	}
+	return db.Where("consultation_id = ? AND participant_id = ?", c.ID, inv.ParticipantID)
+}
+
+// LoadJourney reads the journey of an invitation (no writes).
+func (s *Store) LoadJourney(ctx context.Context, inv *Invitation) (*Journey, error) {
+	db := s.R.WithContext(ctx)
+	j := &Journey{Invitation: inv, Answers: map[int64]string{}}
+	var c Consultation
+	if err := db.First(&c, inv.ConsultationID).Error; err != nil {
+		return nil, translate(err)
+	}
+	j.Consultation = &c
+	if err := db.Where("consultation_id = ?", c.ID).Order("position, id").Find(&j.Rounds).Error; err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	var lastClosed *Round
+	for i := range j.Rounds {
+		switch j.Rounds[i].StateAt(now) {
+		case RoundOpen:
+			j.Round = &j.Rounds[i]
+		case RoundClosed:
+			lastClosed = &j.Rounds[i]
+		}
+	}
+	if j.Round == nil {
+		j.Round = lastClosed
+	}
+	var r Respondent
+	err := respondentKey(db, &c, inv).Take(&r).Error
+	switch {
+	case err == nil:
+		j.Respondent = &r
+	case !errors.Is(err, gorm.ErrRecordNotFound):
+		return nil, err
+	}
+	if j.Round == nil {
+		return j, nil
+	}
+	if err := db.Where("round_id = ?", j.Round.ID).Order("position, id").Find(&j.Questions).Error; err != nil {
+		return nil, err
+	}
+	if j.Respondent == nil {
+		return j, nil
+	}
+	var resp responseRow
+	err = db.Where("respondent_id = ? AND round_id = ?", j.Respondent.ID, j.Round.ID).Take(&resp).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return j, nil
+	case err != nil:
+		return nil, err
+	}
+	j.Response, j.Receipt = &resp.Response, resp.Receipt
+	var rows []Answer
+	if err := db.Where("response_id = ?", resp.ID).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, a := range rows {
+		j.Answers[a.QuestionID] = a.Value
+	}
+	return j, nil
+}
+
+// responseRow is a Response with the receipt column of migration 100.
+type responseRow struct {
+	Response `gorm:"embedded"`
+	Receipt  string
+}
+
+func (responseRow) TableName() string { return "responses" }
+
+// OpenJourney records the first opening of a link: it creates the
+// respondent (with a random code; in a State consultation keyed by the
+// State, whose country it is) and marks the invitation opened. It is
+// idempotent and cheap once done.
+func (s *Store) OpenJourney(ctx context.Context, j *Journey) error {
+	if j.Respondent != nil && j.Invitation.OpenedAt != nil {
+		return nil
+	}
+	inv, c := j.Invitation, j.Consultation
+	now := s.Now()
+	var r Respondent
+	err := s.Write(ctx, func(tx *gorm.DB) error {
+		if j.Respondent == nil {
+			nr := Respondent{ConsultationID: c.ID, Code: NewRespondentCode(), CreatedAt: now, UpdatedAt: now}
+			if c.Unit == UnitState && inv.StateCountry != nil {
+				sc := *inv.StateCountry
+				nr.StateCountry, nr.Country = &sc, sc
+			} else {
+				pid := inv.ParticipantID
+				nr.ParticipantID = &pid
+			}
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&nr).Error; err != nil {
+				return err
+			}
+			if err := respondentKey(tx, c, inv).Take(&r).Error; err != nil {
+				return translate(err)
+			}
+		}
+		if inv.OpenedAt == nil {
+			return tx.Exec(`UPDATE invitations SET opened_at = ?, status = CASE WHEN status IN ('queued','sent','failed') THEN 'opened' ELSE status END
+				WHERE id = ? AND opened_at IS NULL`, now, inv.ID).Error
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if j.Respondent == nil {
+		j.Respondent = &r
+	}
+	if inv.OpenedAt == nil {
+		inv.OpenedAt = &now
+	}
+	return nil
+}
+
+// NewRespondentCode returns a random respondent code (what exports show):
+// 16 characters from an unambiguous alphabet, derived from nothing.
+func NewRespondentCode() string {
+	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+func newReceipt() string {
+	c := NewRespondentCode()
+	return c[:4] + "-" + c[4:8] + "-" + c[8:12]
+}
+
+// --- consent and demographics ----------------------------------------------
+
+// Demographics is the "about you" step.
+type Demographics struct {
+	Gender          string
+	InstitutionType string
+	Country         string
+	Consent         bool
+}
+
+func inList(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate checks the values against the lists of API.md.
+func (d *Demographics) Validate() error {
+	errs := FieldErrors{}
+	if !inList(Genders, d.Gender) {
+		errs.Add("gender", "respond.error_gender")
+	}
+	if !inList(InstitutionTypes, d.InstitutionType) {
+		errs.Add("institution_type", "respond.error_institution_type")
+	}
+	if _, ok := FindCountry(d.Country); !ok && d.Country != PreferNotToSay {
+		errs.Add("country", "respond.error_country")
+	}
+	if !d.Consent {
+		errs.Add("consent", "respond.error_consent")
+	}
+	return errs.Err()
+}
+
+// SaveConsent records that the respondent agreed to take part.
+func (s *Store) SaveConsent(ctx context.Context, j *Journey) error {
+	if err := s.OpenJourney(ctx, j); err != nil {
+		return err
+	}
+	if j.Respondent.ConsentAt != nil {
+		return nil
+	}
+	now := s.Now()
+	err := s.Write(ctx, func(tx *gorm.DB) error {
+		return tx.Exec("UPDATE respondents SET consent_at = ?, updated_at = ? WHERE id = ? AND consent_at IS NULL", now, now, j.Respondent.ID).Error
+	})
+	if err == nil {
+		j.Respondent.ConsentAt = &now
+	}
+	return err
+}
+
+// SaveDemographics records "about you" (409 in a State consultation).
+// When it changes after submissions, the tallies of those submissions
+// move with it.
+func (s *Store) SaveDemographics(ctx context.Context, j *Journey, d Demographics) error {
+	if j.IsState() {
+		return ErrStateDemographics
+	}
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	if err := s.OpenJourney(ctx, j); err != nil {
+		return err
+	}
+	now := s.Now()
+	var after Respondent
+	err := s.Write(ctx, func(tx *gorm.DB) error {
+		var before Respondent
+		if err := tx.First(&before, j.Respondent.ID).Error; err != nil {
+			return translate(err)
+		}
+		after = before
+		after.Gender, after.InstitutionType, after.Country, after.UpdatedAt = d.Gender, d.InstitutionType, d.Country, now
+		if after.ConsentAt == nil {
+			after.ConsentAt = &now
+		}
+		if err := tx.Model(&Respondent{}).Where("id = ?", before.ID).Updates(map[string]any{
+			"gender": after.Gender, "institution_type": after.InstitutionType, "country": after.Country,
+			"consent_at": after.ConsentAt, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		if before.Gender == after.Gender && before.InstitutionType == after.InstitutionType && before.Country == after.Country {
+			return nil
+		}
+		var subs []Response
+		if err := tx.Where("respondent_id = ? AND status = ?", before.ID, ResponseSubmitted).Find(&subs).Error; err != nil {
+			return err
+		}
+		for _, sub := range subs {
+			var rows []SubmittedAnswer
+			if err := tx.Where("response_id = ?", sub.ID).Find(&rows).Error; err != nil {
+				return err
+			}
+			if err := s.applyTallies(tx, TallyChange{ConsultationID: j.Consultation.ID, RoundID: sub.RoundID,
+				Before: &before, After: &after, Old: rows, New: rows}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		j.Respondent = &after
+	}
+	return err
+}
+
+// --- saving and submitting -------------------------------------------------
+
+// checkOpen returns nil when the journey's round accepts answers now.
+func (s *Store) checkOpen(j *Journey) error {
+	if j.Round == nil {
+		return ErrRoundNotOpen
+	}
+	switch j.Round.StateAt(s.Now()) {
+	case RoundOpen:
+		return nil
+	case RoundClosed:
+		return ErrRoundClosed
+	}
+	return ErrRoundNotOpen
+}
+
+// ParseAnswers validates a map of question id (as text) to JSON value
+// against the current round's questions; errors are named answers.<QID>.
+func (j *Journey) ParseAnswers(in map[string]json.RawMessage) ([]AnswerValue, error) {
+	errs := FieldErrors{}
+	out := make([]AnswerValue, 0, len(in))
+	for k, raw := range in {
+		id, err := strconv.ParseInt(k, 10, 64)
+		var q *Question
+		if err == nil {
+			q = j.Question(id)
+		}
+		if q == nil {
+			errs.Add("answers."+k, "respond.error_unknown_question")
+			continue
+		}
+		v, msg := ParseAnswerJSON(q, raw)
+		if msg != "" {
+			errs.Add(AnswerField(id), msg)
+			continue
+		}
+		out = append(out, v)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].QuestionID < out[b].QuestionID })
+	return out, errs.Err()
+}
+
+// SaveAnswers stores answers (a draft need not be complete; a Clear value
+// removes an answer) if version is the response's current version, and
+// returns the new version. A stale version is a 409 stale_version: another
+// tab or device saved in between, and nothing is overwritten.
+func (s *Store) SaveAnswers(ctx context.Context, j *Journey, version int, vals []AnswerValue) (int, error) {
+	if err := s.checkOpen(j); err != nil {
+		return 0, err
+	}
+	if err := s.OpenJourney(ctx, j); err != nil {
+		return 0, err
+	}
+	now := s.Now()
+	inv := j.Invitation
+	var newVersion int
+	var resp Response
+	err := s.Write(ctx, func(tx *gorm.DB) error {
+		err := tx.Where("respondent_id = ? AND round_id = ?", j.Respondent.ID, j.Round.ID).Take(&resp).Error
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			if version != 0 {
+				return ErrStaleVersion
+			}
+			resp = Response{RespondentID: j.Respondent.ID, RoundID: j.Round.ID, Status: ResponseDraft, Version: 1, CreatedAt: now, UpdatedAt: now}
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&resp).Error; err != nil {
+				return err
+			}
+			if resp.ID == 0 {
+				return ErrStaleVersion
+			}
+		case err != nil:
+			return err
+		default:
+			if resp.Version != version {
+				return ErrStaleVersion
+			}
+			res := tx.Exec("UPDATE responses SET version = version + 1, unsubmitted_changes = ?, updated_at = ? WHERE id = ? AND version = ?",
+				resp.Status == ResponseSubmitted, now, resp.ID, version)
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected != 1 {
+				return ErrStaleVersion
+			}
+			resp.Version++
+			resp.UnsubmittedChanges = resp.Status == ResponseSubmitted
+		}
+		var clear []int64
+		var rows []Answer
+		for _, v := range vals {
+			if v.Clear {
+				clear = append(clear, v.QuestionID)
+			} else {
+				rows = append(rows, Answer{ResponseID: resp.ID, QuestionID: v.QuestionID, Value: v.JSON, UpdatedAt: now})
+			}
+		}
+		if len(clear) > 0 {
+			if err := tx.Exec("DELETE FROM answers WHERE response_id = ? AND question_id IN ?", resp.ID, clear).Error; err != nil {
+				return err
+			}
+		}
+		if len(rows) > 0 {
+			if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "response_id"}, {Name: "question_id"}},
+				DoUpdates: clause.AssignmentColumns([]string{"value", "updated_at"})}).CreateInBatches(rows, 500).Error; err != nil {
+				return err
+			}
+		}
+		if inv.StartedAt == nil {
+			if err := tx.Exec(`UPDATE invitations SET started_at = ?, status = CASE WHEN status IN ('queued','sent','failed','opened') THEN 'started' ELSE status END
+				WHERE id = ? AND started_at IS NULL`, now, inv.ID).Error; err != nil {
+				return err
+			}
+		}
+		newVersion = resp.Version
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if inv.StartedAt == nil {
+		inv.StartedAt = &now
+	}
+	j.Response = &resp
+	for _, v := range vals {
+		if v.Clear {
+			delete(j.Answers, v.QuestionID)
+		} else {
+			j.Answers[v.QuestionID] = v.JSON
+		}
+	}
+	return newVersion, nil
+}
+
+// Submission is what a submit produced, for the receipt page and mail.
+type Submission struct {
+	Response *Response
+	Receipt  string
+	Answers  map[int64]string
+	At       time.Time
+}
+
+// ReceiptMail builds the receipt email of a submission; it runs inside
+// the submit transaction, so the mail is queued if and only if the
+// submission commits.
+type ReceiptMail func(sub *Submission) (*OutboxMessage, error)
+
+// SubmitResponse submits the current answers of the round: required
+// questions must be answered (422 naming answers.<QID>), the round must
+// be open (409 round_closed). In one transaction it replaces the
+// response's submitted_answers with the exploded answers, updates the
+// tallies, marks the response and invitation submitted with a new receipt
+// code, and queues the receipt mail. Repeatable until the round closes;
+// the last submission counts. Concurrent identical submits serialise on
+// the response row and leave one set of rows.
+func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail) (*Submission, error) {
+	if err := s.checkOpen(j); err != nil {
+		return nil, err
+	}
+	if err := s.OpenJourney(ctx, j); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	inv, resp := j.Invitation, Response{}
+	sub := &Submission{At: now, Receipt: newReceipt()}
+	err := s.Write(ctx, func(tx *gorm.DB) error {
+		lock := func() *gorm.DB {
+			q := tx.Where("respondent_id = ? AND round_id = ?", j.Respondent.ID, j.Round.ID)
+			if s.Dialect == Postgres {
+				q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+			}
+			return q
+		}
+		err := lock().Take(&resp).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			nr := Response{RespondentID: j.Respondent.ID, RoundID: j.Round.ID, Status: ResponseDraft, Version: 0, CreatedAt: now, UpdatedAt: now}
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&nr).Error; err != nil {
+				return err
+			}
+			err = lock().Take(&resp).Error
+		}
+		if err != nil {
+			return translate(err)
+		}
+		var rows []Answer
+		if err := tx.Where("response_id = ?", resp.ID).Find(&rows).Error; err != nil {
+			return err
+		}
+		answers := make(map[int64]string, len(rows))
+		for _, a := range rows {
+			answers[a.QuestionID] = a.Value
+		}
+		errs := FieldErrors{}
+		base := SubmittedAnswer{ResponseID: resp.ID, RespondentID: j.Respondent.ID, RoundID: j.Round.ID}
+		var newRows []SubmittedAnswer
+		for i := range j.Questions {
+			q := &j.Questions[i]
+			raw, ok := answers[q.ID]
+			if ok {
+				// Options may have changed since the draft was saved.
+				if _, msg := NormalizeAnswer(q, DecodeAnswer(q, raw)); msg != "" {
+					errs.Add(AnswerField(q.ID), "respond.error_answer_outdated")
+					continue
+				}
+			}
+			if q.Required && (!ok || !answered(q, raw)) {
+				errs.Add(AnswerField(q.ID), "respond.error_required")
+				continue
+			}
+			if ok {
+				newRows = append(newRows, explode(q, raw, base)...)
+			}
+		}
+		if err := errs.Err(); err != nil {
+			return err
+		}
+		var oldRows []SubmittedAnswer
+		var before *Respondent
+		if resp.Status == ResponseSubmitted {
+			if err := tx.Where("response_id = ?", resp.ID).Find(&oldRows).Error; err != nil {
+				return err
+			}
+			if len(oldRows) > 0 {
+				if err := tx.Exec("DELETE FROM submitted_answers WHERE response_id = ?", resp.ID).Error; err != nil {
+					return err
+				}
+			}
+			before = j.Respondent
+		}
+		if len(newRows) > 0 {
+			if err := tx.CreateInBatches(newRows, 500).Error; err != nil {
+				return err
+			}
+		}
+		if err := s.applyTallies(tx, TallyChange{ConsultationID: j.Consultation.ID, RoundID: j.Round.ID,
+			Before: before, After: j.Respondent, Old: oldRows, New: newRows}); err != nil {
+			return err
+		}
+		if err := tx.Exec(`UPDATE responses SET status = ?, submitted_at = ?, version = version + 1, unsubmitted_changes = ?, receipt = ?, updated_at = ?
+			WHERE id = ?`, ResponseSubmitted, now, false, sub.Receipt, now, resp.ID).Error; err != nil {
+			return err
+		}
+		resp.Status, resp.SubmittedAt, resp.UnsubmittedChanges, resp.UpdatedAt = ResponseSubmitted, &now, false, now
+		resp.Version++
+		if err := tx.Exec("UPDATE invitations SET status = ?, submitted_at = ? WHERE id = ?", InvSubmitted, now, inv.ID).Error; err != nil {
+			return err
+		}
+		sub.Response, sub.Answers = &resp, answers
+		if mail != nil {
+			m, err := mail(sub)
+			if err != nil {
+				return err
+			}
+			if m != nil {
+				if err := QueueMail(tx, now, m); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	j.Response, j.Answers, j.Receipt = &resp, sub.Answers, sub.Receipt
+	inv.Status, inv.SubmittedAt = InvSubmitted, &now
+	return sub, nil
+}
+
+// JourneyParticipant returns the invited participant (the receipt goes to
+// their email address, in their language).
+func (s *Store) JourneyParticipant(ctx context.Context, j *Journey) (*Participant, error) {
+	var p Participant
+	if err := s.R.WithContext(ctx).First(&p, j.Invitation.ParticipantID).Error; err != nil {
+		return nil, translate(err)
+	}
+	return &p, nil
+}
+
+// SubmittedRows returns the submitted_answers rows of a response.
+func (s *Store) SubmittedRows(ctx context.Context, responseID int64) ([]SubmittedAnswer, error) {
+	var rows []SubmittedAnswer
+	err := s.R.WithContext(ctx).Where("response_id = ?", responseID).Order("id").Find(&rows).Error
+	return rows, err
+}
+
+// RebuildAnswers turns submitted_answers rows back into stored answer
+// values (the inverse of explode), for showing the last submission.
+func RebuildAnswers(questions []Question, rows []SubmittedAnswer) map[int64]string {
+	byQ := map[int64][]SubmittedAnswer{}
+	for _, r := range rows {
+		byQ[r.QuestionID] = append(byQ[r.QuestionID], r)
+	}
+	out := map[int64]string{}
+	for i := range questions {
+		q := &questions[i]
+		rs := byQ[q.ID]
+		if len(rs) == 0 {
+			continue
+		}
+		switch q.Kind {
+		case QMultiChoice:
+			list := make([]string, len(rs))
+			for i, r := range rs {
+				list[i] = r.Value
+			}
+			out[q.ID] = canonicalJSON(list)
+		case QMatrixYesNo:
+			m := map[string]string{}
+			for _, r := range rs {
+				m[r.RowKey] = r.Value
+			}
+			out[q.ID] = canonicalJSON(m)
+		case QScale, QNumber:
+			if rs[0].Num != nil {
+				out[q.ID] = canonicalJSON(*rs[0].Num)
+			}
+		default:
+			out[q.ID] = canonicalJSON(rs[0].Value)
+		}
+	}
+	return out
+}
