@@ -358,7 +358,7 @@ func (h *Handler) RespondSaveAbout(c echo.Context) error {
 	if j.IsState() {
 		return c.Redirect(http.StatusSeeOther, "/respond")
 	}
-	d := models.Demographics{Gender: c.FormValue("gender"), InstitutionType: c.FormValue("institution_type"), Country: c.FormValue("country"), Consent: j.HasConsent()}
+	d := models.RespondentDemographics{Gender: c.FormValue("gender"), InstitutionType: c.FormValue("institution_type"), Country: c.FormValue("country"), Consent: j.HasConsent()}
 	err = h.Store.SaveDemographics(c.Request().Context(), j, d)
 	var fe models.FieldErrors
 	if errors.As(err, &fe) {
@@ -850,7 +850,7 @@ func (h *Handler) RespondDemographicsAPI(c echo.Context) error {
 	if err := decodeStrict(body, &req); err != nil {
 		return err
 	}
-	if err := h.Store.SaveDemographics(c.Request().Context(), j, models.Demographics{Gender: req.Gender,
+	if err := h.Store.SaveDemographics(c.Request().Context(), j, models.RespondentDemographics{Gender: req.Gender,
 		InstitutionType: req.InstitutionType, Country: req.Country, Consent: req.Consent}); err != nil {
 		return err
 	}

@@ -580,4 +580,3 @@ func (s *Store) QuestionHasAnswers(ctx context.Context, id int64) (bool, error) 
 	err := s.R.WithContext(ctx).Model(&SubmittedAnswer{}).Where("question_id = ?", id).Limit(1).Count(&n).Error
 	return n > 0, err
 }
-

@@ -501,8 +501,8 @@ func newReceipt() string {
 
 // --- consent and demographics ----------------------------------------------
 
-// Demographics is the "about you" step.
-type Demographics struct {
+// RespondentDemographics is the "about you" step.
+type RespondentDemographics struct {
 	Gender          string
 	InstitutionType string
 	Country         string
@@ -519,7 +519,7 @@ func inList(list []string, v string) bool {
 }
 
 // Validate checks the values against the lists of API.md.
-func (d *Demographics) Validate() error {
+func (d *RespondentDemographics) Validate() error {
 	errs := FieldErrors{}
 	if !inList(Genders, d.Gender) {
 		errs.Add("gender", "respond.error_gender")
@@ -557,7 +557,7 @@ func (s *Store) SaveConsent(ctx context.Context, j *Journey) error {
 // SaveDemographics records "about you" (409 in a State consultation).
 // When it changes after submissions, the tallies of those submissions
 // move with it.
-func (s *Store) SaveDemographics(ctx context.Context, j *Journey, d Demographics) error {
+func (s *Store) SaveDemographics(ctx context.Context, j *Journey, d RespondentDemographics) error {
 	if j.IsState() {
 		return ErrStateDemographics
 	}
@@ -584,24 +584,8 @@ func (s *Store) SaveDemographics(ctx context.Context, j *Journey, d Demographics
 			"consent_at": after.ConsentAt, "updated_at": now}).Error; err != nil {
 			return err
 		}
-		if before.Gender == after.Gender && before.InstitutionType == after.InstitutionType && before.Country == after.Country {
-			return nil
-		}
-		var subs []Response
-		if err := tx.Where("respondent_id = ? AND status = ?", before.ID, ResponseSubmitted).Find(&subs).Error; err != nil {
-			return err
-		}
-		for _, sub := range subs {
-			var rows []SubmittedAnswer
-			if err := tx.Where("response_id = ?", sub.ID).Find(&rows).Error; err != nil {
-				return err
-			}
-			if err := s.applyTallies(tx, TallyChange{ConsultationID: j.Consultation.ID, RoundID: sub.RoundID,
-				Before: &before, After: &after, Old: rows, New: rows}); err != nil {
-				return err
-			}
-		}
-		return nil
+		// Submitted responses were counted under the old demographics.
+		return s.MoveRespondentTallies(tx, &before, &after)
 	})
 	if err == nil {
 		j.Respondent = &after
