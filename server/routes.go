@@ -133,6 +133,28 @@ func (a *App) routes() *echo.Echo {
 	api.POST("/respond/:token/submit", h.RespondSubmitAPI)
 
 	// Invitations, reminders, jobs, outbox (issue 4).
+	api.POST("/consultations/:id/invitations", h.InviteAPI, organizer)
+	api.GET("/consultations/:id/invitations", h.ListInvitationsAPI, organizer)
+	api.POST("/consultations/:id/reminders", h.RemindAPI, organizer)
+	api.POST("/invitations/:id/revoke", h.RevokeInvitationAPI, organizer)
+	api.POST("/invitations/:id/reissue", h.ReissueInvitationAPI, organizer)
+	api.GET("/jobs/:id", h.JobAPI, organizer)
+	api.GET("/outbox", h.OutboxAPI, organizer)
+	api.POST("/outbox/:id/retry", h.RetryOutboxAPI, organizer)
+	e.GET("/staff/consultations/:id/invitations", h.InvitationsPage, organizer)
+	e.GET("/staff/consultations/:id/invitations/new", h.InviteNewPage, organizer)
+	e.POST("/staff/consultations/:id/invitations/preview", h.InvitePreview, organizer)
+	e.POST("/staff/consultations/:id/invitations", h.InviteSend, organizer)
+	e.GET("/staff/consultations/:id/reminders", h.RemindPage, organizer)
+	e.POST("/staff/consultations/:id/reminders", h.RemindSend, organizer)
+	e.POST("/staff/invitations/:id/revoke", h.RevokeInvitationForm, organizer)
+	e.POST("/staff/invitations/:id/reissue", h.ReissueInvitationForm, organizer)
+	e.GET("/staff/jobs/:id", h.JobPage, organizer)
+	e.GET("/staff/outbox", h.OutboxPage, organizer)
+	e.POST("/staff/outbox/:id/retry", h.OutboxRetryForm, organizer)
+	e.POST("/staff/outbox/release-held", h.OutboxReleaseHeldForm, organizer)
+	e.GET("/link", h.LinkForm)
+	e.POST("/link", h.LinkRequest)
 
 	// Roster: countries, organisations, participants, nominations (issue 5).
 	api.GET("/countries", h.ListCountriesAPI, analyst)
