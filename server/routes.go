@@ -50,7 +50,6 @@ func (a *App) routes() *echo.Echo {
 	organizer := h.RequireRole(models.RoleOrganizer)
 	analyst := h.RequireRole(models.RoleAnalyst)
 	importLimit := middleware.BodyLimit(importBodyLimit)
-	_ = importLimit
 
 	// Health and static files.
 	e.GET("/healthz", h.Healthz)
@@ -170,6 +169,19 @@ func (a *App) routes() *echo.Echo {
 	api.DELETE("/participants/:id", h.DeleteParticipantAPI, organizer)
 	api.POST("/participants/:id/archive", h.ArchiveParticipantAPI, organizer)
 	api.POST("/participants/:id/restore", h.RestoreParticipantAPI, organizer)
+	api.POST("/participants/import", h.ImportParticipantsAPI, organizer, importLimit)
+	e.GET("/staff/participants", h.ParticipantsPage, analyst)
+	e.GET("/staff/participants/new", h.NewParticipantPage, organizer)
+	e.POST("/staff/participants", h.CreateParticipantPage, organizer)
+	e.GET("/staff/participants/import", h.ImportPage, organizer)
+	e.POST("/staff/participants/import", h.ImportUpload, organizer, importLimit)
+	e.GET("/staff/participants/:id", h.EditParticipantPage, organizer)
+	e.POST("/staff/participants/:id", h.UpdateParticipantPage, organizer)
+	e.POST("/staff/participants/:id/archive", h.ArchiveParticipantPage, organizer)
+	e.POST("/staff/participants/:id/restore", h.RestoreParticipantPage, organizer)
+	e.GET("/staff/organizations", h.OrganizationsPage, analyst)
+	e.POST("/staff/organizations", h.CreateOrganizationPage, organizer)
+	e.POST("/staff/organizations/:id/archive", h.ArchiveOrganizationPage, organizer)
 
 	// Synthesis, answers, codes (issue 6).
 	api.GET("/consultations/:id/synthesis", h.SynthesisAPI, analyst)
