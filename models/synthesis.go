@@ -656,3 +656,19 @@ func (s *Store) ResponseRates(ctx context.Context, consultationID int64) (byKind
 	}
 	return byKind, out, nil
 }
+
+// SynthesisConsultation returns a consultation for the synthesis pages.
+func (s *Store) SynthesisConsultation(ctx context.Context, id int64) (*Consultation, error) {
+	return s.synthConsultation(s.ReadDB(ctx), id)
+}
+
+// Hidden reports whether cell (i, j) is suppressed.
+func (t *CrossTab) Hidden(i, j int) bool {
+	return i < len(t.Suppressed) && j < len(t.Suppressed[i]) && t.Suppressed[i][j]
+}
+
+// RowHidden reports whether the total of row i is suppressed.
+func (t *CrossTab) RowHidden(i int) bool { return i < len(t.RowSuppressed) && t.RowSuppressed[i] }
+
+// ColHidden reports whether the total of column j is suppressed.
+func (t *CrossTab) ColHidden(j int) bool { return j < len(t.ColSuppressed) && t.ColSuppressed[j] }

@@ -190,6 +190,14 @@ func (a *App) routes() *echo.Echo {
 	api.POST("/consultations/:id/codes", h.CreateCodeAPI, analyst)
 	api.POST("/answers/:id/codes", h.CodeAnswerAPI, analyst)
 	api.DELETE("/answers/:id/codes/:code_id", h.UncodeAnswerAPI, analyst)
+	e.GET("/staff/consultations/:id/synthesis", h.SynthesisPage, analyst)
+	e.GET("/staff/consultations/:id/synthesis/report", h.SynthesisReport, analyst)
+	e.GET("/staff/consultations/:id/synthesis/charts/:chart", h.SynthesisChart, analyst)
+	e.GET("/staff/consultations/:id/answers", h.AnswersPage, analyst)
+	e.POST("/staff/consultations/:id/codes", h.CreateCodePage, analyst)
+	e.GET("/staff/consultations/:id/themes/:code_id", h.ThemePage, analyst)
+	e.POST("/staff/answers/:id/codes", h.CodeAnswerPage, analyst)
+	e.POST("/staff/answers/:id/codes/:code_id/delete", h.UncodeAnswerPage, analyst)
 
 	// Export, codebook, audit (issue 7).
 

@@ -370,3 +370,132 @@ func TestAnswersSearchAndCodes(t *testing.T) {
 		}
 	})
 }
+
+// The dashboard, the printable report with small-cell suppression, chart
+// downloads and the answers pages, through the cookie browser (no JS).
+func TestSynthesisPages(t *testing.T) {
+	ta := sqliteApp(t)
+	analyst, _ := ta.newStaff("analyst")
+	f := newSynthFixture(t, ta, models.UnitPerson, 5)
+	// Gender: 6 female, 5 male, 2 other → "other" is a small cell, and
+	// "male" must be hidden too or the total (13) would reveal it.
+	for i := 0; i < 13; i++ {
+		g, inst := "female", "ngo"
+		if i >= 6 {
+			g, inst = "male", "government"
+		}
+		if i >= 11 {
+			g = "other"
+		}
+		ans := map[string]any{"yes_no": "yes", "long_text": fmt.Sprintf("Answer number %d about harm reduction.", i)}
+		if i%3 == 0 {
+			ans["yes_no"] = "no"
+		}
+		f.respond(t, g, inst, []string{"AT", "KE", "BR"}[i%3], ans)
+	}
+	b := ta.browser()
+	b.login(analyst.Email, testPassword)
+	base := fmt.Sprintf("/staff/consultations/%d", f.C.ID)
+
+	status, body := b.get(base + "/synthesis")
+	if status != http.StatusOK || !strings.Contains(body, "13 respondents from 3 countries") || !strings.Contains(body, "<svg") ||
+		!strings.Contains(body, `<th scope="row">Other</th><td class="num">2</td>`) {
+		t.Fatalf("dashboard: %d\n%s", status, body)
+	}
+	if strings.Contains(body, "style=") || strings.Contains(body, "<script>") {
+		t.Fatal("the dashboard has inline style or script (CSP)")
+	}
+	// A filter without JavaScript: a plain GET.
+	status, body = b.get(base + "/synthesis?gender=female")
+	if status != http.StatusOK || !strings.Contains(body, "6 respondents from") {
+		t.Fatalf("filtered dashboard: %d", status)
+	}
+	status, body = b.get(base + "/synthesis?gender=robot")
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="gender-error"`) {
+		t.Fatalf("bad filter: %d", status)
+	}
+
+	// Printable report: figures numbered with N, small cells suppressed.
+	status, body = b.get(base + "/synthesis/report")
+	if status != http.StatusOK || !strings.Contains(body, "Figure 1. Respondents by gender (N=13)") ||
+		!strings.Contains(body, "Does your country have such policies? (N=13)") {
+		t.Fatalf("report: %d\n%s", status, body)
+	}
+	if strings.Contains(body, `<th scope="row">Other</th><td class="num">2</td>`) || strings.Contains(body, `<th scope="row">Male</th><td class="num">5</td>`) {
+		t.Fatal("report shows a small cell or the cell that would reveal it")
+	}
+	if !strings.Contains(body, `<th scope="row">Female</th><td class="num">6</td>`) {
+		t.Fatal("report hides a cell that is not small")
+	}
+
+	// Chart downloads: SVG and PNG, suppressed like the report.
+	resp, err := b.client.Get(ta.Srv.URL + base + "/synthesis/charts/gender.svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg := readAll(t, resp)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(svg, "<title id=\"chart-title\">Respondents by gender</title>") ||
+		strings.Contains(svg, "2 (15.4 %)") || !strings.Contains(svg, "suppressed") || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("svg download: %d %s\n%s", resp.StatusCode, resp.Header, svg)
+	}
+	qid := f.Q["yes_no"].ID
+	resp, err = b.client.Get(ta.Srv.URL + base + fmt.Sprintf("/synthesis/charts/q%d.png?region=WEOG", qid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	png := readAll(t, resp)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || !strings.HasPrefix(png, "\x89PNG") {
+		t.Fatalf("png download: %d %s", resp.StatusCode, resp.Header)
+	}
+	if st, _ := b.get(base + "/synthesis/charts/nothing.svg"); st != http.StatusNotFound {
+		t.Fatalf("unknown chart: %d", st)
+	}
+
+	// Answers: search, codebook, coding through forms, the quotes page.
+	status, body = b.get(base + "/answers?q=harm+reduction&gender=male")
+	if status != http.StatusOK || !strings.Contains(body, "5 answers found.") {
+		t.Fatalf("answers page: %d", status)
+	}
+	st, loc, _ := b.post(base+"/codes", url.Values{"label": {"Harm reduction"}, "back": {base + "/answers"}})
+	if st != http.StatusSeeOther || loc != base+"/answers" {
+		t.Fatalf("create code: %d %s", st, loc)
+	}
+	codes, _ := ta.Store.ListCodes(context.Background(), f.C.ID)
+	items, _, _ := ta.Store.ListAnswers(context.Background(), f.C.ID, models.AnswerFilter{Q: "number 3"}, 0, 10)
+	if len(codes) != 1 || len(items) != 1 {
+		t.Fatalf("codes %v items %v", codes, items)
+	}
+	b.get(base + "/answers")
+	st, _, _ = b.post(fmt.Sprintf("/staff/answers/%d/codes", items[0].AnswerID), url.Values{"code_id": {fmt.Sprint(codes[0].ID)}})
+	if st != http.StatusSeeOther {
+		t.Fatalf("code answer: %d", st)
+	}
+	status, body = b.get(fmt.Sprintf("%s/themes/%d", base, codes[0].ID))
+	if status != http.StatusOK || !strings.Contains(body, "Answer number 3 about harm reduction.") || !strings.Contains(body, "1 answers carry this code.") {
+		t.Fatalf("theme page: %d\n%s", status, body)
+	}
+	if !strings.Contains(body, "suppressed") {
+		t.Fatal("theme breakdown of one answer is not suppressed")
+	}
+
+	// Roles: no session → login.
+	anon := ta.browser()
+	if st, _ := anon.get(base + "/synthesis"); st != http.StatusSeeOther {
+		t.Fatalf("anonymous dashboard: %d", st)
+	}
+}
+
+func readAll(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	var sb strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		sb.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return sb.String()
+}
