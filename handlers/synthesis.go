@@ -208,7 +208,7 @@ func (h *Handler) buildSynthesis(c echo.Context, shared bool) (*synthView, error
 			var vals []models.ValueCount
 			for _, row := range q.Rows {
 				for _, vc := range row.Counts {
-					vc.Label = row.Label + " — " + choiceLabel(l, vc)
+					vc.Label = row.Label + " — " + synthChoiceLabel(l, vc)
 					vals = append(vals, vc)
 				}
 			}
@@ -216,7 +216,7 @@ func (h *Handler) buildSynthesis(c echo.Context, shared bool) (*synthView, error
 		case q.Closed():
 			vals := append([]models.ValueCount(nil), q.Counts...)
 			for j := range vals {
-				vals[j].Label = choiceLabel(l, vals[j])
+				vals[j].Label = synthChoiceLabel(l, vals[j])
 			}
 			add(&v.Questions, figure{ID: "q" + strconv.FormatInt(q.ID, 10), Title: q.Prompt, Caption: capt, N: q.N, Question: q, Values: vals})
 		case q.IsText():
@@ -226,7 +226,7 @@ func (h *Handler) buildSynthesis(c echo.Context, shared bool) (*synthView, error
 	return v, nil
 }
 
-func choiceLabel(l interface{ T(string, ...any) string }, vc models.ValueCount) string {
+func synthChoiceLabel(l interface{ T(string, ...any) string }, vc models.ValueCount) string {
 	if vc.Label != "" {
 		return vc.Label
 	}
