@@ -200,6 +200,13 @@ func (a *App) routes() *echo.Echo {
 	e.POST("/staff/answers/:id/codes/:code_id/delete", h.UncodeAnswerPage, analyst)
 
 	// Export, codebook, audit (issue 7).
+	api.GET("/consultations/:id/export", h.ExportAPI, analyst)
+	api.GET("/consultations/:id/codebook", h.CodebookAPI, analyst)
+	api.POST("/consultations/:id/export/identified", h.IdentifiedExportAPI, admin)
+	api.GET("/audit", h.AuditAPI, admin)
+	e.GET("/staff/consultations/:id/export", h.ExportPage, analyst)
+	e.POST("/staff/consultations/:id/export/identified", h.IdentifiedExportForm, admin)
+	e.GET("/staff/audit", h.AuditPage, admin)
 
 	_ = organizer
 	return e

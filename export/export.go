@@ -1,0 +1,350 @@
+// Package export writes the rows of an export (models.StreamExport) as
+// CSV, NDJSON or XLSX while they stream from the database: a writer holds
+// one row at a time, so memory stays flat however many rows there are.
+// Every text cell goes through anonymize.Neutralize, so no cell can be read
+// as a spreadsheet formula.
+package export
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+
+	"focalpoint/anonymize"
+	"focalpoint/models"
+)
+
+// Formats of an export.
+const (
+	CSV    = "csv"
+	XLSX   = "xlsx"
+	NDJSON = "ndjson"
+)
+
+// Formats lists the formats in the order pages offer them.
+var Formats = []string{CSV, XLSX, NDJSON}
+
+// Valid reports whether f is a known format.
+func Valid(f string) bool { return f == CSV || f == XLSX || f == NDJSON }
+
+// ContentType returns the media type of a format.
+func ContentType(f string) string {
+	switch f {
+	case XLSX:
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	case NDJSON:
+		return "application/x-ndjson"
+	}
+	return "text/csv; charset=utf-8"
+}
+
+// MaxXLSXRows is how many data rows a worksheet holds (one is the header).
+const MaxXLSXRows = 1048575
+
+// ErrTooManyRows is returned when an XLSX sheet would overflow.
+var ErrTooManyRows = errors.New("too many rows for one XLSX sheet")
+
+// Options tune a writer.
+type Options struct {
+	// BOM starts a CSV with a UTF-8 byte order mark (for Excel).
+	BOM bool
+}
+
+// Writer writes a header and rows, then Close finishes the file.
+type Writer interface {
+	Row(cells []string) error
+	Close() error
+}
+
+// New returns a writer of format f to w for cols, having written the header.
+func New(f string, w io.Writer, cols []models.ExportColumn, opt Options) (Writer, error) {
+	switch f {
+	case CSV:
+		return newCSV(w, cols, opt)
+	case NDJSON:
+		return newNDJSON(w, cols), nil
+	case XLSX:
+		return newXLSX(w, cols)
+	}
+	return nil, errors.New("unknown export format " + strconv.Quote(f))
+}
+
+// CSV -------------------------------------------------------------------
+
+type csvWriter struct {
+	buf *bufio.Writer
+	cw  *csv.Writer
+	row []string
+}
+
+func newCSV(w io.Writer, cols []models.ExportColumn, opt Options) (*csvWriter, error) {
+	buf := bufio.NewWriterSize(w, 64<<10)
+	if opt.BOM {
+		buf.WriteString("\uFEFF")
+	}
+	c := &csvWriter{buf: buf, cw: csv.NewWriter(buf), row: make([]string, len(cols))}
+	for i, col := range cols {
+		c.row[i] = anonymize.Neutralize(col.Name)
+	}
+	return c, c.cw.Write(c.row)
+}
+
+func (c *csvWriter) Row(cells []string) error {
+	for i, v := range cells {
+		c.row[i] = anonymize.Neutralize(validUTF8(v))
+	}
+	return c.cw.Write(c.row)
+}
+
+func (c *csvWriter) Close() error {
+	c.cw.Flush()
+	if err := c.cw.Error(); err != nil {
+		return err
+	}
+	return c.buf.Flush()
+}
+
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+// NDJSON ----------------------------------------------------------------
+
+type ndjsonWriter struct {
+	buf  *bufio.Writer
+	keys [][]byte // `"name":` per column, with the separator
+	cols []models.ExportColumn
+	line []byte
+}
+
+func newNDJSON(w io.Writer, cols []models.ExportColumn) *ndjsonWriter {
+	n := &ndjsonWriter{buf: bufio.NewWriterSize(w, 64<<10), cols: cols}
+	for i, c := range cols {
+		k, _ := json.Marshal(c.Name)
+		sep := ","
+		if i == 0 {
+			sep = "{"
+		}
+		n.keys = append(n.keys, append([]byte(sep), append(k, ':')...))
+	}
+	return n
+}
+
+func (n *ndjsonWriter) Row(cells []string) error {
+	b := n.line[:0]
+	for i, v := range cells {
+		b = append(b, n.keys[i]...)
+		switch {
+		case v == "":
+			b = append(b, "null"...)
+		case (n.cols[i].Type == models.ColNumber || n.cols[i].Type == models.ColInteger) && isJSONNumber(v):
+			b = append(b, v...)
+		default:
+			b = appendJSONString(b, anonymize.Neutralize(v))
+		}
+	}
+	if len(cells) == 0 {
+		b = append(b, '{')
+	}
+	b = append(b, '}', '\n')
+	n.line = b
+	_, err := n.buf.Write(b)
+	return err
+}
+
+func (n *ndjsonWriter) Close() error { return n.buf.Flush() }
+
+// isJSONNumber reports whether s is a number as JSON writes it.
+func isJSONNumber(s string) bool {
+	if _, err := strconv.ParseFloat(s, 64); err != nil {
+		return false
+	}
+	return json.Valid([]byte(s))
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string (valid UTF-8, control
+// characters and <, >, & escaped).
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// XLSX ------------------------------------------------------------------
+
+// DataSheet and CodebookSheet name the two sheets of an XLSX export.
+const (
+	DataSheet     = "data"
+	CodebookSheet = "codebook"
+)
+
+type xlsxWriter struct {
+	out  io.Writer
+	f    *excelize.File
+	sw   *excelize.StreamWriter
+	cols []models.ExportColumn
+	row  int
+	vals []any
+}
+
+func newXLSX(w io.Writer, cols []models.ExportColumn) (*xlsxWriter, error) {
+	f := excelize.NewFile()
+	if err := f.SetSheetName("Sheet1", DataSheet); err != nil {
+		return nil, err
+	}
+	sw, err := f.NewStreamWriter(DataSheet)
+	if err != nil {
+		return nil, err
+	}
+	x := &xlsxWriter{out: w, f: f, sw: sw, cols: cols, row: 1, vals: make([]any, len(cols))}
+	for i, c := range cols {
+		x.vals[i] = anonymize.Neutralize(c.Name)
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return nil, err
+	}
+	return x, sw.SetRow("A1", x.vals)
+}
+
+func (x *xlsxWriter) Row(cells []string) error {
+	if x.row > MaxXLSXRows {
+		return ErrTooManyRows
+	}
+	x.row++
+	for i, v := range cells {
+		x.vals[i] = x.value(i, v)
+	}
+	cell, err := excelize.CoordinatesToCellName(1, x.row)
+	if err != nil {
+		return err
+	}
+	return x.sw.SetRow(cell, x.vals)
+}
+
+// value is a cell's value: numbers as numbers, everything else as a
+// string (never a formula: the stream writer writes a formula only for an
+// excelize.Cell with Formula set, which is never used here).
+func (x *xlsxWriter) value(i int, v string) any {
+	if v == "" {
+		return nil
+	}
+	switch x.cols[i].Type {
+	case models.ColInteger:
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n
+		}
+	case models.ColNumber:
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return f
+		}
+	}
+	return anonymize.Neutralize(validUTF8(v))
+}
+
+func (x *xlsxWriter) Close() error {
+	if err := x.sw.Flush(); err != nil {
+		return err
+	}
+	if err := writeCodebookSheet(x.f, x.cols); err != nil {
+		return err
+	}
+	x.f.SetActiveSheet(0)
+	if err := x.f.Write(x.out); err != nil {
+		return err
+	}
+	return x.f.Close()
+}
+
+func writeCodebookSheet(f *excelize.File, cols []models.ExportColumn) error {
+	if _, err := f.NewSheet(CodebookSheet); err != nil {
+		return err
+	}
+	sw, err := f.NewStreamWriter(CodebookSheet)
+	if err != nil {
+		return err
+	}
+	if err := sw.SetRow("A1", []any{"column", "label", "type", "values", "note"}); err != nil {
+		return err
+	}
+	for i, c := range cols {
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		row := []any{c.Name, c.Label, c.Type, ValuesText(c.Values), c.Note}
+		for j, v := range row {
+			row[j] = anonymize.Neutralize(validUTF8(v.(string)))
+		}
+		if err := sw.SetRow(cell, row); err != nil {
+			return err
+		}
+	}
+	return sw.Flush()
+}
+
+// ValuesText shows allowed values as "value = label; ...".
+func ValuesText(vs []models.Choice) string {
+	var b strings.Builder
+	for i, v := range vs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(v.Value)
+		if v.Label != "" && v.Label != v.Value {
+			b.WriteString(" = ")
+			b.WriteString(v.Label)
+		}
+	}
+	return b.String()
+}
