@@ -58,7 +58,7 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, int
 		if strings.Contains(a, ".") {
 			q = q.Where("action = ?", a)
 		} else {
-			q = q.Where("action = ? OR action LIKE ? ESCAPE '\\'", a, escapeLike(a)+".%")
+			q = q.Where("action = ? OR action LIKE ? ESCAPE '\\'", a, auditEscapeLike(a)+".%")
 		}
 	}
 	if a := strings.TrimSpace(f.Actor); a != "" {
@@ -90,6 +90,6 @@ func (s *Store) AuditActions(ctx context.Context) ([]string, error) {
 	return out, err
 }
 
-func escapeLike(s string) string {
+func auditEscapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
