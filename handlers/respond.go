@@ -386,6 +386,7 @@ func pageOf(v string, pages int) int {
 // errors (keyed by form field).
 func (h *Handler) questionsPage(c echo.Context, j *models.Journey, page, status int, answers map[int64]string, errs models.FieldErrors, notice string) error {
 	p, data := h.respondPage(c, "respond.questions_title", j)
+	p.Errors = errs
 	pages := data["Pages"].(int)
 	if page > pages {
 		page = max(pages, 1)
@@ -409,7 +410,6 @@ func (h *Handler) questionsPage(c echo.Context, j *models.Journey, page, status 
 		return err
 	}
 	data["PreviousResults"] = prev
-	p.Errors = errs
 	return h.render(c, status, "respond/questions", p)
 }
 
@@ -556,6 +556,7 @@ func (h *Handler) RespondSaveQuestions(c echo.Context) error {
 
 func (h *Handler) reviewPage(c echo.Context, j *models.Journey, status int, errs models.FieldErrors) error {
 	p, data := h.respondPage(c, "respond.review_title", j)
+	p.Errors = errs
 	lines := h.answerLines(p.L, j, j.Answers)
 	for i := range lines {
 		lines[i].Error = p.Err(questionField(lines[i].ID))
