@@ -360,10 +360,8 @@ func (s *Store) Synthesis(ctx context.Context, consultationID int64, f Synthesis
 	return out, nil
 }
 
-func yesNoChoices(raw string) []Choice {
-	if ch := ParseChoices(raw); len(ch) > 0 {
-		return ch
-	}
+// yesNoChoices lists yes and no without labels: the pages translate them.
+func yesNoChoices(string) []Choice {
 	return []Choice{{Value: "yes"}, {Value: "no"}}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -498,4 +499,148 @@ func readAll(t *testing.T, resp *http.Response) string {
 		}
 	}
 	return sb.String()
+}
+
+// Through the real respondent journey: submissions and a resubmission with
+// changed demographics keep the tallies equal to a recount, the synthesis
+// counts them, and a Delphi round shows the earlier round's results.
+func TestSynthesisThroughRespondAPI(t *testing.T) {
+	eachDB(t, func(t *testing.T, ta *testApp) {
+		_, analyst := ta.newStaff("analyst")
+		f := ta.makeFixture("person", true)
+		type who struct{ gender, inst, country, yn string }
+		people := []who{{"female", "ngo", "KE", "yes"}, {"male", "government", "AT", "no"}, {"female", "academia", "BR", "yes"}}
+		var toks []string
+		for _, p := range people {
+			tok, _ := ta.invite(f.ConsultationID, "")
+			toks = append(toks, tok)
+			base := "/api/v1/respond/" + tok
+			ta.mustAPI(http.StatusOK, "GET", base, "", nil)
+			ta.mustAPI(http.StatusOK, "PUT", base+"/demographics", "", map[string]any{"gender": p.gender, "institution_type": p.inst, "country": p.country, "consent": true})
+			ta.mustAPI(http.StatusOK, "PUT", base+"/answers", "", map[string]any{"version": 0, "answers": map[string]any{
+				qkey(f.Q["yes_no"]): p.yn, qkey(f.Q["long_text"]): "Stigma is the main barrier for " + p.country,
+				qkey(f.Q["multi_choice"]): []string{"youth", "women"}}})
+			ta.mustAPI(http.StatusOK, "POST", base+"/submit", "", nil)
+		}
+		// The second person changes their demographics and their answer.
+		base := "/api/v1/respond/" + toks[1]
+		ta.mustAPI(http.StatusOK, "PUT", base+"/demographics", "", map[string]any{"gender": "female", "institution_type": "government", "country": "AT", "consent": true})
+		g := ta.mustAPI(http.StatusOK, "GET", base, "", nil)
+		ta.mustAPI(http.StatusOK, "PUT", base+"/answers", "", map[string]any{"version": g["version"], "answers": map[string]any{
+			qkey(f.Q["yes_no"]): "yes", qkey(f.Q["long_text"]): "Changed my mind"}})
+		ta.mustAPI(http.StatusOK, "POST", base+"/submit", "", nil)
+
+		js := ta.mustAPI(http.StatusOK, "GET", fmt.Sprintf("/api/v1/consultations/%d/synthesis?round=%d", f.ConsultationID, f.RoundID), analyst, nil)
+		if num(js["respondents"]) != 3 || num(js["countries"]) != 3 {
+			t.Fatalf("headline: %v", js)
+		}
+		if g := findValue(js["demographics"].(map[string]any)["gender"], "female"); num(g["count"]) != 3 {
+			t.Fatalf("gender after the demographics change: %v", g)
+		}
+		var yn, multi map[string]any
+		for _, q := range js["questions"].([]any) {
+			m := q.(map[string]any)
+			switch m["kind"] {
+			case "yes_no":
+				yn = m
+			case "multi_choice":
+				multi = m
+			}
+		}
+		if num(findValue(yn["counts"], "yes")["count"]) != 3 || num(findValue(yn["counts"], "no")["count"]) != 0 || num(yn["no_reply"]) != 0 {
+			t.Fatalf("yes/no after resubmission: %v", yn)
+		}
+		// (A save merges answers: the multi-choice answer stays.)
+		if num(findValue(multi["counts"], "youth")["count"]) != 3 || num(multi["no_reply"]) != 0 || num(findValue(multi["counts"], "families")["count"]) != 0 {
+			t.Fatalf("multi after resubmission: %v", multi)
+		}
+		ctx := context.Background()
+		running, _ := ta.Store.TallySnapshot(ctx, f.ConsultationID)
+		if err := ta.Store.RecountTallies(ctx, f.ConsultationID); err != nil {
+			t.Fatal(err)
+		}
+		recount, _ := ta.Store.TallySnapshot(ctx, f.ConsultationID)
+		if strings.Join(running, "\n") != strings.Join(recount, "\n") {
+			t.Fatalf("tallies after the respond API differ from a recount:\n%v\n---\n%v", running, recount)
+		}
+
+		// Delphi: round 2 shows round 1's closed results.
+		r2 := ta.mustAPI(http.StatusCreated, "POST", fmt.Sprintf("/api/v1/consultations/%d/rounds", f.ConsultationID), f.Token, map[string]any{
+			"title": "Round 2", "closes_at": "2026-12-31T17:00:00Z", "show_results_of": f.RoundID})
+		r2id := idOf(t, r2)
+		ta.mustAPI(http.StatusCreated, "POST", fmt.Sprintf("/api/v1/rounds/%d/questions", r2id), f.Token, map[string]any{"kind": "yes_no", "prompt": "Still yes?"})
+		ta.mustAPI(http.StatusOK, "POST", fmt.Sprintf("/api/v1/rounds/%d/open", r2id), f.Token, nil)
+		g = ta.mustAPI(http.StatusOK, "GET", "/api/v1/respond/"+toks[0], "", nil)
+		prev, _ := g["previous_results"].(map[string]any)
+		if prev == nil || num(prev["respondents"]) != 3 {
+			t.Fatalf("previous_results: %v", g["previous_results"])
+		}
+		found := false
+		for _, q := range prev["questions"].([]any) {
+			m := q.(map[string]any)
+			if m["kind"] == "long_text" {
+				t.Fatal("open answers are not shown to respondents")
+			}
+			if m["kind"] == "yes_no" && num(findValue(m["counts"], "yes")["percent"]) == 100 {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("previous yes/no results missing: %v", prev)
+		}
+		// And on the respondent's questions page.
+		b := ta.browser()
+		b.get("/r/" + toks[0])
+		status, body := b.get("/respond/questions")
+		if status != http.StatusOK || !strings.Contains(body, `id="previous-results"`) || !strings.Contains(body, "Do you have such policies?") {
+			t.Fatalf("questions page without the previous results: %d\n%s", status, body)
+		}
+	})
+}
+
+// `server demo` loads the model case once, and refuses a second time.
+func TestDemoCommand(t *testing.T) {
+	ta := sqliteApp(t)
+	ctx := context.Background()
+	sum, err := ta.Store.LoadDemo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ta.Store.LoadDemo(ctx); !errors.Is(err, models.ErrDemoLoaded) {
+		t.Fatalf("second load: %v", err)
+	}
+	sy, err := ta.Store.Synthesis(ctx, sum.ConsultationID, models.SynthesisFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sy.Respondents != 130 || sy.Countries != 53 || sy.Invited != 212 {
+		t.Fatalf("demo headline: %d respondents from %d countries, %d invited", sy.Respondents, sy.Countries, sy.Invited)
+	}
+	st, err := ta.Store.Synthesis(ctx, sum.StateConsultationID, models.SynthesisFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := st.Questions[0]
+	if st.Respondents != 38 || q.NoReply != 2 || q.Counts[0].Count != 30 || q.Counts[0].Percent != 78.9 || q.Counts[1].Percent != 15.8 {
+		t.Fatalf("demo State questionnaire: %d States, %+v", st.Respondents, q)
+	}
+	themed := 0
+	for _, q := range sy.Questions {
+		themed += len(q.Themes)
+	}
+	if themed == 0 {
+		t.Fatal("no themes in the demo")
+	}
+	// Every synthesis page renders with the demo.
+	analyst, _ := ta.newStaff("analyst")
+	b := ta.browser()
+	b.login(analyst.Email, testPassword)
+	for _, p := range []string{"/synthesis", "/synthesis/report", "/answers", "/answers?q=stigma", "/synthesis?region=African"} {
+		if status, _ := b.get(fmt.Sprintf("/staff/consultations/%d%s", sum.ConsultationID, p)); status != http.StatusOK {
+			t.Fatalf("%s: %d", p, status)
+		}
+	}
+	if status, body := b.get(fmt.Sprintf("/staff/consultations/%d/synthesis", sum.StateConsultationID)); status != http.StatusOK || !strings.Contains(body, "38 States replied") {
+		t.Fatalf("State synthesis page: %d", status)
+	}
 }
