@@ -34,8 +34,11 @@ import (
 //     save + submit, again and again (a resubmission is allowed until the
 //     round closes; the last one counts). The rate is submissions/s.
 //   - "journey": open, demographics, save, submit, once per token (timed).
-//   - "page": GET /r/{token} (the personal-link page), following the
-//     redirect it may make; the rate is pages/s.
+//   - "page": each worker opens one personal link GET /r/{token} (which
+//     may set a session and redirect), then loads the page it leads to
+//     again and again: a respondent with saved answers; pages/s.
+//   - "page-open": GET /r/{token} with a fresh cookie jar each time,
+//     following its redirect (two requests per page view).
 //   - "get": a plain GET of Path (the bare baseline page).
 //
 // It is bounded by count and time, and talks to loopback addresses only.
@@ -144,10 +147,10 @@ func RunLoad(ctx context.Context, cfg LoadConfig) (*LoadReport, error) {
 		return d.saveSubmit(ctx)
 	case "journey":
 		return d.journey(ctx)
-	case "page", "get":
+	case "page", "page-open", "get":
 		return d.pages(ctx)
 	}
-	return nil, fmt.Errorf("unknown flow %q (save-submit, journey, page, get)", cfg.Flow)
+	return nil, fmt.Errorf("unknown flow %q (save-submit, journey, page, page-open, get)", cfg.Flow)
 }
 
 // respondState is what the driver knows of one respondent.
@@ -411,7 +414,11 @@ func (d *driver) saveSubmit(ctx context.Context) (*LoadReport, error) {
 		}
 	}
 	if len(ready) < d.cfg.Concurrency {
-		return nil, fmt.Errorf("only %d of %d tokens could be opened (need at least one per worker); errors: %v", len(ready), len(states), d.errs)
+		first := ""
+		if len(d.errs) > 0 {
+			first = "; first error: " + d.errs[0]
+		}
+		return nil, fmt.Errorf("only %d of %d tokens could be opened (need at least one per worker)%s", len(ready), len(states), first)
 	}
 	prepOps := d.ops
 	d.ops = map[string]*OpStats{}
@@ -492,13 +499,23 @@ func (d *driver) pages(ctx context.Context) (*LoadReport, error) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			c := d.client(d.cfg.Flow == "page")
+			c := d.client(d.cfg.Flow != "get")
+			path := d.cfg.Path
+			if d.cfg.Flow == "page" {
+				// Open the personal link once (it may set a session and
+				// redirect); then load the page it leads to.
+				u, err := d.follow(tctx, c, "/r/"+d.cfg.Tokens[w%len(d.cfg.Tokens)])
+				if err != nil {
+					return
+				}
+				path = u
+			}
 			for i := w; tctx.Err() == nil; i += d.cfg.Concurrency {
 				if d.cfg.Max > 0 && n.Add(1) > int64(d.cfg.Max) {
 					return
 				}
-				path := d.cfg.Path
-				if d.cfg.Flow == "page" {
+				if d.cfg.Flow == "page-open" {
+					c.Jar, _ = cookiejar.New(nil)
 					path = "/r/" + d.cfg.Tokens[i%len(d.cfg.Tokens)]
 				}
 				t0 := time.Now()
@@ -512,6 +529,36 @@ func (d *driver) pages(ctx context.Context) (*LoadReport, error) {
 	}
 	wg.Wait()
 	return d.report(time.Since(start)), nil
+}
+
+// follow GETs path, following redirects, and returns the final path.
+func (d *driver) follow(ctx context.Context, c *http.Client, path string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", d.cfg.BaseURL+path, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		d.noteErr("GET "+redactToken(path), err)
+		return "", err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		err := fmt.Errorf("status %d", resp.StatusCode)
+		d.noteErr("GET "+redactToken(path), err)
+		return "", err
+	}
+	return resp.Request.URL.RequestURI(), nil
+}
+
+func (d *driver) noteErr(what string, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.nerr++
+	if len(d.errs) < 10 {
+		d.errs = append(d.errs, what+": "+err.Error())
+	}
 }
 
 func (d *driver) getPage(ctx context.Context, c *http.Client, path string) error {
@@ -555,25 +602,32 @@ func (d *driver) getPage(ctx context.Context, c *http.Client, path string) error
 // PageSize fetches one page (following redirects with cookies) and returns
 // its size in bytes, for the bare page baseline.
 func PageSize(ctx context.Context, base, path string) (int, error) {
+	n, _, err := FinalPage(ctx, base, path)
+	return n, err
+}
+
+// FinalPage fetches path, following redirects with cookies, and returns
+// the size and the address of the page it ends on.
+func FinalPage(ctx context.Context, base, path string) (int, string, error) {
 	if err := CheckLoopback(base); err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
 	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimRight(base, "/")+path, nil)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 {
-		return 0, fmt.Errorf("GET %s: status %d", redactToken(path), resp.StatusCode)
+		return 0, "", fmt.Errorf("GET %s: status %d", redactToken(path), resp.StatusCode)
 	}
-	return len(b), err
+	return len(b), resp.Request.URL.Path, err
 }
 
 func summarise(s *OpStats) {
@@ -604,7 +658,7 @@ func (d *driver) report(elapsed time.Duration) *LoadReport {
 func (r *LoadReport) String() string {
 	var b strings.Builder
 	unit := "submissions"
-	if r.Flow == "page" || r.Flow == "get" {
+	if r.Flow == "page" || r.Flow == "page-open" || r.Flow == "get" {
 		unit = "pages"
 	}
 	fmt.Fprintf(&b, "%s, %d concurrent: %d %s in %.1f s = %.0f/s, p50 %s, p99 %s, %d errors\n",

@@ -1,0 +1,472 @@
+// Command run measures every figure of docs/BENCHMARKS.md (issues 3 and
+// 8) in one run, each beside its baseline, and prints them as a Markdown
+// table. Run it from the repository root of a clean clone:
+//
+//	go run ./bench/run -n 100000
+//	go run ./bench/run -n 1000000 -d 20s
+//	go run ./bench/run -n 2000 -only pg -pg 'postgres://postgres@127.0.0.1:5433/focal_test?sslmode=disable'
+//
+// It builds the server, generates the database (bench/gen's code), starts
+// the real server on loopback, drives it (bench/load's code), and runs the
+// bare baselines (bench/baseline's code). Everything it starts it stops.
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"focalpoint/bench"
+	"focalpoint/models"
+)
+
+var (
+	flagN     = flag.Int("n", 100000, "respondents in the generated consultation")
+	flagFresh = flag.Int("fresh", 4096, "fresh invitations for the save+submit load")
+	flagC     = flag.Int("c", 64, "concurrent respondents")
+	flagD     = flag.Duration("d", 15*time.Second, "length of each timed load phase")
+	flagDir   = flag.String("dir", "", "work folder (default: a new temporary folder, removed at the end)")
+	flagPG    = flag.String("pg", "", "PostgreSQL URL for the two-instance figure (skipped when empty)")
+	flagOnly  = flag.String("only", "", "comma-separated subset: gen,insert,savesubmit,page,synthesis,export,pg")
+	flagDB    = flag.String("db", "", "reuse this generated SQLite file (skips generation; needs -consultation and -round)")
+	flagCons  = flag.Int64("consultation", 0, "consultation id in -db")
+	flagRound = flag.Int64("round", 0, "round id in -db")
+)
+
+type row struct{ figure, value, baseline, ratio, target string }
+
+var (
+	rows []row
+	logw io.Writer = os.Stderr
+)
+
+func add(r row) {
+	rows = append(rows, r)
+	fmt.Fprintf(logw, "  => %s: %s | baseline %s | ratio %s | target %s\n", r.figure, r.value, r.baseline, r.ratio, r.target)
+}
+
+func want(step string) bool {
+	if *flagOnly == "" {
+		return true
+	}
+	for _, s := range strings.Split(*flagOnly, ",") {
+		if strings.TrimSpace(s) == step {
+			return true
+		}
+	}
+	return false
+}
+
+func main() {
+	flag.Parse()
+	ctx := context.Background()
+	dir := *flagDir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "focal-bench-")
+		check(err)
+		dir = d
+		defer os.RemoveAll(dir)
+	}
+	fmt.Fprintf(logw, "work folder %s; machine: %d cores, %s\n", dir, runtime.NumCPU(), machine())
+	server := filepath.Join(dir, "focal-server")
+	step("build the server")
+	cmd := exec.Command("go", "build", "-o", server, "./server")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	check(cmd.Run())
+
+	dbPath := *flagDB
+	cid, rid := *flagCons, *flagRound
+	var fresh, answered []string
+	if dbPath == "" && needsSQLite() {
+		dbPath = filepath.Join(dir, "bench.db")
+		step(fmt.Sprintf("generate %d respondents (+%d fresh invitations) into SQLite", *flagN, *flagFresh))
+		s, err := models.Open(ctx, "sqlite:"+dbPath, quiet())
+		check(err)
+		check(s.Migrate(ctx))
+		res, err := bench.Generate(ctx, s, bench.GenConfig{Respondents: *flagN, Fresh: *flagFresh, Seed: 1, Progress: logw})
+		check(err)
+		s.Close()
+		cid, rid = res.ConsultationID, res.RoundID
+		fresh, answered = res.FreshTokens(*flagFresh), res.AnsweredTokens(1000)
+		var total int64
+		for _, n := range res.Rows {
+			total += n
+		}
+		per := res.Elapsed.Seconds() / float64(*flagN+*flagFresh)
+		add(row{fmt.Sprintf("generator, %d respondents (%d rows)", *flagN, total),
+			fmt.Sprintf("%.1f s (%.0f respondents/s; tally recount %.1f s)", res.Elapsed.Seconds(), 1/per, res.Recount.Seconds()),
+			"—", "—", fmt.Sprintf("4.6 M < 15 min (linear extrapolation: %.1f min)", per*4.6e6/60)})
+	} else if dbPath != "" {
+		fresh, answered = tokensFor(1, *flagN, *flagFresh)
+	}
+
+	var insert bench.InsertResult
+	if want("insert") || want("savesubmit") {
+		step("bare baseline: one transaction per submission")
+		var err error
+		insert, err = bench.InsertBaseline(ctx, filepath.Join(dir, "bare.db"), 200000, *flagD)
+		check(err)
+		fmt.Fprintln(logw, "  ", insert)
+	}
+	if want("savesubmit") && len(fresh) > 0 {
+		step(fmt.Sprintf("save+submit through HTTP, %d concurrent, synchronous=FULL", *flagC))
+		srv := startServer(ctx, server, dir, "sqlite:"+dbPath)
+		rep, err := bench.RunLoad(ctx, bench.LoadConfig{BaseURL: srv.base, Tokens: fresh, Flow: "save-submit", Concurrency: *flagC, Duration: *flagD, Seed: 3})
+		srv.stop()
+		if err != nil {
+			add(row{"save+submit through HTTP", "not measured: " + err.Error(), insert.String(), "—", "≥ 1.0× (issue 8), ≥ 0.5× (issue 3)"})
+		} else {
+			fmt.Fprint(logw, rep)
+			add(row{fmt.Sprintf("save+submit through HTTP, %d concurrent, synchronous=FULL", *flagC),
+				fmt.Sprintf("%.0f submissions/s (p50 %s, p99 %s, %d errors)", rep.Rate, msf(rep.P50), msf(rep.P99), rep.Errors),
+				fmt.Sprintf("%.0f/s (p50 %s, p99 %s)", insert.Rate, msf(insert.P50), msf(insert.P99)),
+				fmt.Sprintf("%.2f×", rep.Rate/insert.Rate), "≥ 1.0× (issue 8), ≥ 0.5× (issue 3)"})
+		}
+	}
+	if want("page") && len(answered) > 0 {
+		step("personal-link page against a bare Echo page of the same size")
+		srv := startServer(ctx, server, dir, "sqlite:"+dbPath)
+		size, final, err := pageOf(ctx, srv.base, answered[0])
+		if err != nil {
+			add(row{"personal-link page", "not measured: " + err.Error(), "—", "—", "≥ 0.8×"})
+		} else {
+			rep, err := bench.RunLoad(ctx, bench.LoadConfig{BaseURL: srv.base, Tokens: answered, Flow: "page", Concurrency: *flagC, Duration: *flagD})
+			check(err)
+			fmt.Fprint(logw, rep)
+			srv.stop()
+			base, stop, err := bench.PageBaseline("127.0.0.1:0", size)
+			check(err)
+			brep, err := bench.RunLoad(ctx, bench.LoadConfig{BaseURL: base, Flow: "get", Path: "/", Concurrency: *flagC, Duration: *flagD})
+			stop()
+			check(err)
+			fmt.Fprint(logw, brep)
+			add(row{fmt.Sprintf("personal-link page (%s after GET /r/{token}, %d bytes), %d concurrent", final, size, *flagC),
+				fmt.Sprintf("%.0f pages/s (p50 %s, p99 %s, %d errors)", rep.Rate, msf(rep.P50), msf(rep.P99), rep.Errors),
+				fmt.Sprintf("%.0f/s (p50 %s, p99 %s)", brep.Rate, msf(brep.P50), msf(brep.P99)),
+				fmt.Sprintf("%.2f×", rep.Rate/brep.Rate), "≥ 0.8×"})
+		}
+		srv.stop()
+	}
+	if want("synthesis") && dbPath != "" {
+		step("synthesis against the same aggregation straight in SQLite")
+		agg, err := bench.AggregateBaseline(ctx, dbPath, rid)
+		check(err)
+		fmt.Fprintln(logw, "  ", agg)
+		srv := startServer(ctx, server, dir, "sqlite:"+dbPath)
+		tok, err := staffToken(srv.base)
+		check(err)
+		q := fmt.Sprintf("/api/v1/consultations/%d/synthesis?round=%d", cid, rid)
+		plain, err1 := timeGET(srv.base, q, tok, 3)
+		filtered, err2 := timeGET(srv.base, q+"&gender=female", tok, 3)
+		srv.stop()
+		if err1 != nil || err2 != nil {
+			add(row{"synthesis", fmt.Sprintf("not measured: %v %v", err1, err2), agg.String(), "—", "< 3 s, < 5 s filtered (at 4.6 M)"})
+		} else {
+			add(row{fmt.Sprintf("synthesis, %d respondents, unfiltered (median of 3)", *flagN), fmt.Sprintf("%.0f ms", ms(plain)),
+				fmt.Sprintf("%.0f ms", ms(agg.Plain)), fmt.Sprintf("%.3f× the time", plain.Seconds()/agg.Plain.Seconds()), "< 3 s at 4.6 M"})
+			add(row{fmt.Sprintf("synthesis, %d respondents, gender=female", *flagN), fmt.Sprintf("%.0f ms", ms(filtered)),
+				fmt.Sprintf("%.0f ms", ms(agg.Filtered)), fmt.Sprintf("%.3f× the time", filtered.Seconds()/agg.Filtered.Seconds()), "< 5 s at 4.6 M"})
+		}
+	}
+	if want("export") && dbPath != "" {
+		step("anonymised CSV export against sqlite3 -csv")
+		dump, err := bench.DumpBaseline(ctx, dbPath, filepath.Join(dir, "dump.csv"))
+		check(err)
+		os.Remove(filepath.Join(dir, "dump.csv"))
+		fmt.Fprintln(logw, "  ", dump)
+		srv := startServer(ctx, server, dir, "sqlite:"+dbPath)
+		tok, err := staffToken(srv.base)
+		check(err)
+		t0 := time.Now()
+		n, err := download(srv.base, fmt.Sprintf("/api/v1/consultations/%d/export?format=csv&round=%d", cid, rid), tok)
+		el := time.Since(t0)
+		peak := srv.peakRSS()
+		srv.stop()
+		if err != nil {
+			add(row{"anonymised CSV export", "not measured: " + err.Error(), dump.String(), "—", "≤ 2×, peak RSS < 100 MB"})
+		} else {
+			add(row{fmt.Sprintf("anonymised CSV export, %d respondents (%.0f MB)", *flagN, float64(n)/1e6),
+				fmt.Sprintf("%.1f s, server peak RSS %d MB", el.Seconds(), peak/1024),
+				fmt.Sprintf("%.1f s (%.0f MB)", dump.Elapsed.Seconds(), float64(dump.Bytes)/1e6),
+				fmt.Sprintf("%.2f× the time", el.Seconds()/dump.Elapsed.Seconds()), "≤ 2×, peak RSS < 100 MB"})
+		}
+	}
+	if want("pg") && *flagPG != "" {
+		pgScaleOut(ctx, server, dir)
+	}
+	fmt.Printf("\nMachine: %d cores, %s, %s. Command: go run ./bench/run %s\n\n", runtime.NumCPU(), machine(), runtime.Version(), strings.Join(redactArgs(os.Args[1:]), " "))
+	fmt.Println("| figure | measured | baseline (same run) | ratio | target |")
+	fmt.Println("| --- | --- | --- | --- | --- |")
+	for _, r := range rows {
+		fmt.Printf("| %s | %s | %s | %s | %s |\n", r.figure, r.value, r.baseline, r.ratio, r.target)
+	}
+}
+
+func needsSQLite() bool {
+	return want("gen") || want("savesubmit") || want("page") || want("synthesis") || want("export")
+}
+
+// tokensFor recomputes the tokens of a database generated with seed.
+func tokensFor(seed uint64, n, fresh int) ([]string, []string) {
+	g := bench.TokensOf(seed, n, fresh)
+	return g.FreshTokens(fresh), g.AnsweredTokens(1000)
+}
+
+func redactArgs(a []string) []string {
+	out := append([]string(nil), a...)
+	for i, s := range out {
+		if strings.Contains(s, "://") {
+			if u, err := url.Parse(s); err == nil && u.User != nil {
+				u.User = url.User(u.User.Username())
+				out[i] = u.String()
+			}
+		}
+	}
+	return out
+}
+
+func step(s string) { fmt.Fprintf(logw, "\n== %s (%s)\n", s, time.Now().UTC().Format("15:04:05")) }
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "run:", err)
+		os.Exit(1)
+	}
+}
+
+func quiet() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+func msf(d time.Duration) string { return fmt.Sprintf("%.1f ms", ms(d)) }
+
+func machine() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "model name") {
+			if i := strings.IndexByte(l, ':'); i > 0 {
+				return strings.TrimSpace(l[i+1:])
+			}
+		}
+	}
+	return runtime.GOOS + "/" + runtime.GOARCH
+}
+
+const (
+	adminEmail    = "bench-admin@example.test"
+	adminPassword = "bench admin password 1234"
+)
+
+// proc is a running server.
+type proc struct {
+	cmd  *exec.Cmd
+	base string
+	once sync.Once
+}
+
+func freePort() int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startServer runs the built server on a free loopback port and waits for
+// /readyz.
+func startServer(ctx context.Context, bin, dir, dbURL string) *proc {
+	port := freePort()
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Env = append(os.Environ(), "FOCAL_ADDR=127.0.0.1:"+strconv.Itoa(port), "FOCAL_DATABASE_URL="+dbURL, "FOCAL_BASE_URL="+base,
+		"FOCAL_BOOTSTRAP_ADMIN_EMAIL="+adminEmail, "FOCAL_BOOTSTRAP_ADMIN_PASSWORD="+adminPassword, "FOCAL_SECRET_KEY=bench-secret-key-0123456789abcdef0123456789")
+	logf, err := os.OpenFile(filepath.Join(dir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	check(err)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	check(cmd.Start())
+	p := &proc{cmd: cmd, base: base}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return p
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.stop()
+	check(errors.New("the server did not become ready; see " + filepath.Join(dir, "server.log")))
+	return nil
+}
+
+func (p *proc) stop() {
+	p.once.Do(func() {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { p.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			p.cmd.Process.Kill()
+			<-done
+		}
+	})
+}
+
+// peakRSS reads the server's peak resident set (VmHWM) in KB.
+func (p *proc) peakRSS() int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			f := strings.Fields(l)
+			if len(f) >= 2 {
+				n, _ := strconv.Atoi(f[1])
+				return n
+			}
+		}
+	}
+	return -1
+}
+
+// pageOf opens a personal link and returns the size and address of the
+// page it leads to.
+func pageOf(ctx context.Context, base, tok string) (int, string, error) {
+	rep, err := bench.RunLoad(ctx, bench.LoadConfig{BaseURL: base, Tokens: []string{tok}, Flow: "page", Concurrency: 1, Max: 1, Duration: 10 * time.Second})
+	if err != nil {
+		return 0, "", err
+	}
+	if rep.Units != 1 {
+		return 0, "", fmt.Errorf("GET /r/{token} failed: %v", rep.ErrorSample)
+	}
+	return bench.FinalPage(ctx, base, "/r/"+tok)
+}
+
+func staffToken(base string) (string, error) {
+	body, _ := json.Marshal(map[string]string{"email": adminEmail, "password": adminPassword})
+	resp, err := http.Post(base+"/api/v1/auth/token", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Token string `json:"token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Token == "" {
+		return "", fmt.Errorf("no staff token (status %d)", resp.StatusCode)
+	}
+	return out.Token, nil
+}
+
+// timeGET returns the median time of n GETs of path.
+func timeGET(base, path, tok string, n int) (time.Duration, error) {
+	var ds []time.Duration
+	for i := 0; i < n; i++ {
+		t0 := time.Now()
+		if _, err := download(base, path, tok); err != nil {
+			return 0, err
+		}
+		ds = append(ds, time.Since(t0))
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2], nil
+}
+
+func download(base, path, tok string) (int64, error) {
+	req, _ := http.NewRequest("GET", base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	c := &http.Client{Timeout: 30 * time.Minute}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != 200 {
+		return n, fmt.Errorf("GET %s: status %d", path, resp.StatusCode)
+	}
+	return n, err
+}
+
+// pgScaleOut measures save+submit on one app instance, then on two
+// instances sharing the same PostgreSQL, the load split between them.
+func pgScaleOut(ctx context.Context, server, dir string) {
+	step("PostgreSQL: one instance, then two instances on the same database")
+	schema := fmt.Sprintf("bench_%d", time.Now().UnixNano())
+	admin, err := sql.Open("pgx", *flagPG)
+	check(err)
+	_, err = admin.Exec("CREATE SCHEMA " + schema)
+	check(err)
+	defer func() {
+		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	}()
+	u, err := url.Parse(*flagPG)
+	check(err)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	dbURL := u.String()
+	s, err := models.Open(ctx, dbURL, quiet())
+	check(err)
+	check(s.Migrate(ctx))
+	nFresh := 2 * *flagFresh
+	res, err := bench.Generate(ctx, s, bench.GenConfig{Respondents: min(*flagN, 20000), Fresh: nFresh, Seed: 5})
+	check(err)
+	s.Close()
+	toks := res.FreshTokens(nFresh)
+	half := len(toks) / 2
+	a := startServer(ctx, server, dir, dbURL)
+	one, err := bench.RunLoad(ctx, bench.LoadConfig{BaseURL: a.base, Tokens: toks[:half], Flow: "save-submit", Concurrency: *flagC, Duration: *flagD, Seed: 6})
+	check(err)
+	fmt.Fprint(logw, one)
+	b := startServer(ctx, server, dir, dbURL)
+	var wg sync.WaitGroup
+	var ra, rb *bench.LoadReport
+	var ea, eb error
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		ra, ea = bench.RunLoad(ctx, bench.LoadConfig{BaseURL: a.base, Tokens: toks[half : half+half/2], Flow: "save-submit", Concurrency: *flagC / 2, Duration: *flagD, Seed: 7})
+	}()
+	go func() {
+		defer wg.Done()
+		rb, eb = bench.RunLoad(ctx, bench.LoadConfig{BaseURL: b.base, Tokens: toks[half+half/2:], Flow: "save-submit", Concurrency: *flagC / 2, Duration: *flagD, Seed: 8})
+	}()
+	wg.Wait()
+	a.stop()
+	b.stop()
+	check(ea)
+	check(eb)
+	fmt.Fprint(logw, ra, rb)
+	two := ra.Rate + rb.Rate
+	add(row{fmt.Sprintf("PostgreSQL save+submit, %d concurrent: two app instances (load split) vs one", *flagC),
+		fmt.Sprintf("%.0f submissions/s (%d errors)", two, ra.Errors+rb.Errors),
+		fmt.Sprintf("one instance: %.0f/s (%d errors)", one.Rate, one.Errors),
+		fmt.Sprintf("%.2f×", two/one.Rate), "≥ 1.5×"})
+}
