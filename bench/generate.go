@@ -310,7 +310,7 @@ func countryWeights(seed uint64) *weighted {
 	return w
 }
 
-const codeAlphabet = "23456789abcdefghjkmnpqrstuvwxyz"
+const codeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789" // as models.NewRespondentCode
 
 func respondentCode(r *rand.Rand) string {
 	var b [16]byte

@@ -363,10 +363,21 @@ func (d *driver) saveSubmitOnce(ctx context.Context, c *http.Client, st *respond
 		return err
 	}
 	st.version = saved.Version
-	status, err = d.do(ctx, c, "submit", "POST", "/api/v1/respond/"+st.token+"/submit", nil, nil)
+	var submitted struct {
+		Version *float64 `json:"version"`
+	}
+	status, err = d.do(ctx, c, "submit", "POST", "/api/v1/respond/"+st.token+"/submit", nil, &submitted)
 	d.record(st.token, Write{Op: "submit", Cycle: st.cycle, Answers: ans, Acked: err == nil, Status: status})
 	if err != nil {
+		if status == http.StatusConflict {
+			_ = d.open(ctx, c, st, r)
+		}
 		return err
+	}
+	if submitted.Version != nil {
+		st.version = *submitted.Version
+	} else {
+		st.version++ // a submit moves the version on
 	}
 	d.mu.Lock()
 	d.units = append(d.units, time.Since(t0))
