@@ -6,9 +6,11 @@ package mail
 
 import (
 	"bytes"
+	htmlstd "html"
 	htmltemplate "html/template"
 	netmail "net/mail"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 	"unicode"
@@ -25,6 +27,16 @@ type Renderer struct {
 	baseURL string
 	txt     *texttemplate.Template
 	html    *htmltemplate.Template
+	locs    sync.Map // language -> *i18n.Localizer (building one costs ~35 µs)
+}
+
+func (r *Renderer) localizer(lang string) *i18n.Localizer {
+	if l, ok := r.locs.Load(lang); ok {
+		return l.(*i18n.Localizer)
+	}
+	l := r.bundle.Localizer(lang)
+	r.locs.Store(lang, l)
+	return l
 }
 
 // NewRenderer parses templates/email/invite_*.{txt,html}. baseURL
@@ -81,7 +93,7 @@ func (r *Renderer) Link(token string) string { return r.baseURL + "/r/" + token 
 
 // Render renders a message of kind for one language.
 func (r *Renderer) Render(kind, lang string, d Data) (*Message, error) {
-	d.l = r.bundle.Localizer(lang)
+	d.l = r.localizer(lang)
 	if d.LinkPage == "" {
 		d.LinkPage = r.baseURL + "/link"
 	}
@@ -97,16 +109,36 @@ func (r *Renderer) Render(kind, lang string, d Data) (*Message, error) {
 }
 
 // ForConsultation returns the models.MailRender of a consultation's
-// messages, with the contact named in them.
+// messages, with the contact named in them. Each (kind, language) is
+// rendered once with stand-ins for the name and the link, which are then
+// replaced per invitee (escaped for HTML): 10,000 invitations cost
+// 10,000 string replacements, not 20,000 template executions.
 func (r *Renderer) ForConsultation(info *models.MailInfo, contactName, contactEmail string) models.MailRender {
 	deadline := FormatDeadline(info.Deadline)
+	stand := "fpStandIn" + models.NewToken(12)
+	nameMark, linkMark := stand+"Name", stand+"Link"
+	var mu sync.Mutex
+	cache := map[string]*Message{}
 	return func(kind string, inv *models.Invitation, p *models.Participant, token string) (*models.OutboxMessage, error) {
-		msg, err := r.Render(kind, p.Language, Data{Name: p.Name, Title: info.Consultation.Title, Description: info.Consultation.Description,
-			Link: r.Link(token), Deadline: deadline, ContactName: contactName, ContactEmail: contactEmail})
-		if err != nil {
-			return nil, err
+		key := kind + "\x00" + p.Language
+		mu.Lock()
+		tpl, ok := cache[key]
+		mu.Unlock()
+		if !ok {
+			var err error
+			tpl, err = r.Render(kind, p.Language, Data{Name: nameMark, Title: info.Consultation.Title, Description: info.Consultation.Description,
+				Link: linkMark, Deadline: deadline, ContactName: contactName, ContactEmail: contactEmail})
+			if err != nil {
+				return nil, err
+			}
+			mu.Lock()
+			cache[key] = tpl
+			mu.Unlock()
 		}
-		return &models.OutboxMessage{ToAddress: models.NormalizeEmail(p.Email), Subject: msg.Subject, TextBody: msg.Text, HTMLBody: msg.HTML}, nil
+		link := r.Link(token)
+		text := strings.NewReplacer(nameMark, p.Name, linkMark, link).Replace(tpl.Text)
+		html := strings.NewReplacer(nameMark, htmlstd.EscapeString(p.Name), linkMark, htmlstd.EscapeString(link)).Replace(tpl.HTML)
+		return &models.OutboxMessage{ToAddress: models.NormalizeEmail(p.Email), Subject: tpl.Subject, TextBody: text, HTMLBody: html}, nil
 	}
 }
 

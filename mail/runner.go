@@ -21,7 +21,7 @@ type Runner struct {
 	Log      *slog.Logger
 	// From is the sender, named as the contact when a job has none.
 	From string
-	// BatchSize is how many invitations one transaction handles (default 500).
+	// BatchSize is how many invitations one transaction handles (default 1000).
 	BatchSize int
 	// Poll is how often an idle runner looks for jobs (default 1 s).
 	Poll time.Duration
@@ -33,7 +33,7 @@ type Runner struct {
 
 func (r *Runner) init() {
 	if r.BatchSize <= 0 {
-		r.BatchSize = 500
+		r.BatchSize = 1000
 	}
 	if r.Poll <= 0 {
 		r.Poll = time.Second

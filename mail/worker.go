@@ -353,7 +353,9 @@ func (s *smtpConn) dial(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := []gomail.Option{gomail.WithPort(set.port), gomail.WithTimeout(s.w.cfg.Timeout)}
+	// No NOOP before each message: a stale kept-open connection shows at
+	// MAIL FROM, before anything of the message is sent, and is redialled.
+	opts := []gomail.Option{gomail.WithPort(set.port), gomail.WithTimeout(s.w.cfg.Timeout), gomail.WithoutNoop()}
 	if set.ssl {
 		opts = append(opts, gomail.WithSSL())
 	} else {
@@ -389,7 +391,7 @@ func (s *smtpConn) send(ctx context.Context, m *gomail.Msg) error {
 	}
 	err := s.send_(m)
 	var se *gomail.SendError
-	if reused && errors.As(err, &se) && se.Reason == gomail.ErrConnCheck {
+	if reused && errors.As(err, &se) && (se.Reason == gomail.ErrConnCheck || (se.Reason == gomail.ErrSMTPMailFrom && se.ErrorCode() == 0)) {
 		// The kept-open connection went stale (nothing of this message was
 		// sent yet): dial again once.
 		s.close()
