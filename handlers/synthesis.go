@@ -108,6 +108,25 @@ func (v *synthView) RatePercent() string {
 	return strconv.FormatFloat(v.S.ResponseRate*100, 'f', 0, 64)
 }
 
+// Link is a page of this consultation (p after /staff/consultations/{id})
+// with the current filter.
+func (v *synthView) Link(p string) string {
+	u := "/staff/consultations/" + strconv.FormatInt(v.C.ID, 10) + p
+	if v.Query != "" {
+		u += "?" + v.Query
+	}
+	return u
+}
+
+// APILink is the synthesis API call with the current filter.
+func (v *synthView) APILink() string {
+	u := "/api/v1/consultations/" + strconv.FormatInt(v.C.ID, 10) + "/synthesis"
+	if v.Query != "" {
+		u += "?" + v.Query
+	}
+	return u
+}
+
 // IsState reports a State questionnaire.
 func (v *synthView) IsState() bool { return v.C.Unit == models.UnitState }
 
