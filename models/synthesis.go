@@ -260,28 +260,50 @@ func (s *Store) Synthesis(ctx context.Context, consultationID int64, f Synthesis
 		return out, nil
 	}
 
-	// Sums of the matching cells; a country list only when the filter
-	// names a region or a country (otherwise every country matches).
+	// Sums of the matching tally rows: a marginal scope (see Any) when no
+	// filter or one dimension filters, the full cells otherwise; a country
+	// list only when the filter names a region or a country.
 	where := "consultation_id = ?"
 	args := []any{c.ID}
 	if len(rounds) > 0 {
-		where = "round_id IN ?"
-		args = []any{rounds}
+		where += " AND round_id IN ?"
+		args = append(args, rounds)
 	}
-	if f.Gender != "" {
-		where += " AND gender = ?"
+	if len(matchCountries) == 0 {
+		matchCountries = []string{"\x00none"}
+	}
+	byCountry := f.Region != "" || f.Country != ""
+	switch {
+	case !f.Active():
+		where += " AND gender = '*' AND institution_type = '*' AND country = '*'"
+	case f.Gender != "" && f.InstitutionType == "" && !byCountry:
+		where += " AND gender = ? AND institution_type = '*' AND country = '*'"
 		args = append(args, f.Gender)
-	}
-	if f.InstitutionType != "" {
-		where += " AND institution_type = ?"
+	case f.Gender == "" && f.InstitutionType != "" && !byCountry:
+		where += " AND gender = '*' AND institution_type = ? AND country = '*'"
 		args = append(args, f.InstitutionType)
-	}
-	if f.Region != "" || f.Country != "" {
-		if len(matchCountries) == 0 {
-			matchCountries = []string{"\x00none"}
-		}
-		where += " AND country IN ?"
+	case f.Gender == "" && f.InstitutionType == "" && byCountry:
+		where += " AND gender = '*' AND institution_type = '*' AND country IN ?"
 		args = append(args, matchCountries)
+	default:
+		if f.Gender != "" {
+			where += " AND gender = ?"
+			args = append(args, f.Gender)
+		} else {
+			where += " AND gender <> '*'"
+		}
+		if f.InstitutionType != "" {
+			where += " AND institution_type = ?"
+			args = append(args, f.InstitutionType)
+		} else {
+			where += " AND institution_type <> '*'"
+		}
+		if byCountry {
+			where += " AND country IN ?"
+			args = append(args, matchCountries)
+		} else {
+			where += " AND country <> '*'"
+		}
 	}
 	var vals []struct {
 		QuestionID    int64

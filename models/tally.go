@@ -87,6 +87,19 @@ type TallyChange struct {
 // cell is a demographic cell.
 type cell struct{ Gender, InstitutionType, Country string }
 
+// Any is the value of a dimension in a marginal tally row: tally_answers
+// and tally_answered keep, beside the full cells, the sums over all cells
+// (*,*,*) and over one dimension only ((g,*,*), (*,i,*), (*,*,c)), so that
+// an unfiltered or one-dimension synthesis reads a few hundred rows
+// however many cells there are. No demographic value is "*".
+const Any = "*"
+
+// scopes are the tally rows a cell's counts go to: the cell itself and
+// its four marginals.
+func scopes(c cell) [5]cell {
+	return [5]cell{c, {Any, Any, Any}, {c.Gender, Any, Any}, {Any, c.InstitutionType, Any}, {Any, Any, c.Country}}
+}
+
 func cellOf(r *Respondent) cell {
 	c := cell{Gender: r.Gender, InstitutionType: r.InstitutionType, Country: r.Country}
 	if c.Country == "" && r.StateCountry != nil {
@@ -155,26 +168,28 @@ func (d *tallyDeltas) addRows(round int64, c cell, rows []SubmittedAnswer, kinds
 		if isBlank(r.Value) {
 			continue
 		}
-		switch {
-		case countedKinds[kind]:
-			k := answerKey{r.QuestionID, r.RowKey, r.Value, c}
-			v := ans[k]
-			v.count += sign
-			ans[k] = v
-		case kind == QNumber:
-			k := answerKey{r.QuestionID, "", "", c}
-			v := ans[k]
-			v.count += sign
-			if r.Num != nil {
-				v.total += float64(sign) * *r.Num
+		for _, sc := range scopes(c) {
+			switch {
+			case countedKinds[kind]:
+				k := answerKey{r.QuestionID, r.RowKey, r.Value, sc}
+				v := ans[k]
+				v.count += sign
+				ans[k] = v
+			case kind == QNumber:
+				k := answerKey{r.QuestionID, "", "", sc}
+				v := ans[k]
+				v.count += sign
+				if r.Num != nil {
+					v.total += float64(sign) * *r.Num
+				}
+				ans[k] = v
 			}
-			ans[k] = v
-		}
-		for _, row := range []string{r.RowKey, ""} {
-			ak := answeredKey{r.QuestionID, row, c}
-			if !seen[ak] {
-				seen[ak] = true
-				answered[ak] += sign
+			for _, row := range []string{r.RowKey, ""} {
+				ak := answeredKey{r.QuestionID, row, sc}
+				if !seen[ak] {
+					seen[ak] = true
+					answered[ak] += sign
+				}
 			}
 		}
 	}
@@ -469,6 +484,11 @@ func (s *Store) RecountTalliesTx(tx *gorm.DB, consultationID int64) error {
 }
 
 func (s *Store) recountTallies(tx *gorm.DB, cid int64) error {
+	return recountTalliesTx(tx, s.Dialect, cid)
+}
+
+func recountTalliesTx(tx *gorm.DB, d Dialect, cid int64) error {
+	s := &Store{Dialect: d}
 	kinds := make([]string, 0, len(countedKinds))
 	for k := range countedKinds {
 		kinds = append(kinds, k)
@@ -513,12 +533,56 @@ FROM submitted_answers sa JOIN respondents rs ON rs.id = sa.respondent_id
 WHERE rs.consultation_id = ? AND sa.row_key <> '' AND ` + s.notBlankSQL("sa.value") + `
 GROUP BY rs.consultation_id, sa.round_id, sa.question_id, rs.gender, rs.institution_type, ` + cellCountrySQL, []any{cid}},
 	}
+	// The marginal rows, summed from the full cells just written.
+	full := "consultation_id = ? AND gender <> '*' AND institution_type <> '*' AND country <> '*'"
+	for _, m := range []struct{ g, i, c, group string }{
+		{"'*'", "'*'", "'*'", ""}, {"gender", "'*'", "'*'", ", gender"},
+		{"'*'", "institution_type", "'*'", ", institution_type"}, {"'*'", "'*'", "country", ", country"},
+	} {
+		group := m.group
+		stmts = append(stmts,
+			struct {
+				sql  string
+				args []any
+			}{`INSERT INTO tally_answers (consultation_id, round_id, question_id, row_key, value, gender, institution_type, country, count, total)
+SELECT consultation_id, round_id, question_id, row_key, value, ` + m.g + `, ` + m.i + `, ` + m.c + `, SUM(count), SUM(total)
+FROM tally_answers WHERE ` + full + ` GROUP BY consultation_id, round_id, question_id, row_key, value` + group, []any{cid}},
+			struct {
+				sql  string
+				args []any
+			}{`INSERT INTO tally_answered (consultation_id, round_id, question_id, row_key, gender, institution_type, country, count)
+SELECT consultation_id, round_id, question_id, row_key, ` + m.g + `, ` + m.i + `, ` + m.c + `, SUM(count)
+FROM tally_answered WHERE ` + full + ` GROUP BY consultation_id, round_id, question_id, row_key` + group, []any{cid}})
+	}
 	for _, st := range stmts {
 		if err := tx.Exec(st.sql, st.args...).Error; err != nil {
 			return fmt.Errorf("recount tallies: %w", err)
 		}
 	}
 	return nil
+}
+
+func init() {
+	Register(Migration{Version: 403, Name: "marginal tally rows and their index", Up: func(tx *gorm.DB, d Dialect) error {
+		for _, st := range []string{
+			"CREATE INDEX tally_answers_scope ON tally_answers (consultation_id, gender, institution_type, country, round_id)",
+			"CREATE INDEX tally_answered_scope ON tally_answered (consultation_id, gender, institution_type, country, round_id)",
+		} {
+			if err := tx.Exec(st).Error; err != nil {
+				return err
+			}
+		}
+		var ids []int64
+		if err := tx.Raw("SELECT DISTINCT consultation_id FROM tally_cells").Scan(&ids).Error; err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := recountTalliesTx(tx, d, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	}})
 }
 
 // TallySnapshot is every non-zero tally of a consultation as text lines,

@@ -225,6 +225,14 @@ func TestSynthesisAPI(t *testing.T) {
 		if num(js["respondents"]) != 1 || num(yn["n"]) != 1 || num(findValue(yn["counts"], "no")["count"]) != 1 || num(findValue(yn["counts"], "no")["percent"]) != 100 {
 			t.Fatalf("filtered: %v", js)
 		}
+		// One-dimension filters read the marginal tallies.
+		for q, want := range map[string][3]float64{"gender=female": {3, 2, 1}, "institution_type=ngo": {3, 2, 1}, "region=WEOG": {2, 2, 0}, "country=KE": {2, 1, 1}} {
+			js = ta.mustAPI(http.StatusOK, "GET", fmt.Sprintf("/api/v1/consultations/%d/synthesis?%s", f.C.ID, q), tok, nil)
+			yn = js["questions"].([]any)[0].(map[string]any)
+			if num(yn["n"]) != want[0] || num(findValue(yn["counts"], "yes")["count"]) != want[1] || num(findValue(yn["counts"], "no")["count"]) != want[2] {
+				t.Fatalf("?%s: %v", q, yn)
+			}
+		}
 		js = ta.mustAPI(http.StatusOK, "GET", fmt.Sprintf("/api/v1/consultations/%d/synthesis?institution_type=ngo&country=ke", f.C.ID), tok, nil)
 		if num(js["respondents"]) != 2 {
 			t.Fatalf("ngo in KE: %v", js["respondents"])
