@@ -36,6 +36,10 @@ type GenConfig struct {
 	Now time.Time
 	// Progress, when set, receives a line per million rows.
 	Progress io.Writer
+	// KeepIndexes maintains every index row by row even for a large load
+	// into empty tables (by default such a load drops the secondary
+	// indexes and rebuilds them at the end, on SQLite).
+	KeepIndexes bool
 }
 
 // GenResult says what Generate wrote.
@@ -48,9 +52,10 @@ type GenResult struct {
 	FirstParticipant int64
 	Rows             map[string]int64
 	Elapsed          time.Duration
-	// Recount is the part of Elapsed spent rebuilding the tallies.
-	Recount time.Duration
-	cfg     GenConfig
+	// Recount and Reindex are the parts of Elapsed spent rebuilding the
+	// tallies and the deferred indexes.
+	Recount, Reindex time.Duration
+	cfg              GenConfig
 }
 
 // Token returns the personal link token of participant i of the run
@@ -205,6 +210,17 @@ func Generate(ctx context.Context, s *models.Store, cfg GenConfig) (*GenResult, 
 		}
 	}
 	res.FirstParticipant = ids["participants"]
+	var restoreIdx func(context.Context) error
+	if !cfg.KeepIndexes && cfg.Respondents+cfg.Fresh >= 50000 && ids["submitted_answers"] <= 1 && ids["participants"] <= 1000 {
+		if restoreIdx, err = s.DeferIndexes(ctx, "participants", "invitations", "respondents", "responses", "answers", "submitted_answers"); err != nil {
+			return nil, err
+		}
+		defer func() { // on failure: never leave the schema without its indexes
+			if restoreIdx != nil {
+				restoreIdx(context.WithoutCancel(ctx))
+			}
+		}()
+	}
 	g := &genState{cfg: cfg, res: res, ids: ids, qs: qs, opens: opens, now: now, countries: countryWeights(cfg.Seed)}
 	total := cfg.Respondents + cfg.Fresh
 	chunks := make(chan *genChunk, 2)
@@ -247,6 +263,15 @@ func Generate(ctx context.Context, s *models.Store, cfg GenConfig) (*GenResult, 
 			reported = written
 			fmt.Fprintf(cfg.Progress, "%s: %d rows\n", time.Since(start).Round(time.Second), written)
 		}
+	}
+	if restoreIdx != nil {
+		t0 := time.Now()
+		err := restoreIdx(ctx)
+		restoreIdx = nil
+		if err != nil {
+			return nil, err
+		}
+		res.Reindex = time.Since(t0)
 	}
 	if err := s.SyncSequences(ctx, "participants", "invitations", "respondents", "responses", "submitted_answers"); err != nil {
 		return nil, err

@@ -192,3 +192,42 @@ func (s *Store) SyncSequences(ctx context.Context, tables ...string) error {
 		return nil
 	})
 }
+
+// DeferIndexes drops the secondary indexes of tables (SQLite only; the
+// indexes behind PRIMARY KEY and UNIQUE constraints stay) and returns the
+// function that recreates them from their saved definitions. Building an
+// index once after a large load costs much less than maintaining it row
+// by row. Only for tools that load alone into mostly empty tables; call
+// restore even when the load fails.
+func (s *Store) DeferIndexes(ctx context.Context, tables ...string) (restore func(context.Context) error, err error) {
+	noop := func(context.Context) error { return nil }
+	if s.Dialect != SQLite || len(tables) == 0 {
+		return noop, nil
+	}
+	type index struct{ Name, SQL string }
+	var idx []index
+	err = s.Write(ctx, func(tx *gorm.DB) error {
+		if err := tx.Raw("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ? ORDER BY name", tables).Scan(&idx).Error; err != nil {
+			return err
+		}
+		for _, i := range idx {
+			if err := tx.Exec(`DROP INDEX "` + strings.ReplaceAll(i.Name, `"`, `""`) + `"`).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return noop, err
+	}
+	return func(ctx context.Context) error {
+		return s.Write(ctx, func(tx *gorm.DB) error {
+			for _, i := range idx {
+				if err := tx.Exec(i.SQL).Error; err != nil {
+					return fmt.Errorf("recreate index %s: %w", i.Name, err)
+				}
+			}
+			return nil
+		})
+	}, nil
+}

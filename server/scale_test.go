@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -372,6 +374,51 @@ func TestScaleOutPostgres(t *testing.T) {
 		}
 		if statuses[10] != http.StatusTooManyRequests {
 			t.Fatalf("the 11th attempt, after 5 on A and 5 on B: status %d, want 429 (the per-account limit of 10 is shared)", statuses[10])
+		}
+	})
+}
+
+// A long open answer (far over PostgreSQL's 2.7 kB b-tree row limit) is
+// saved and submitted on both databases: the bench generator found that
+// the index on submitted_answers (question_id, row_key, value) refused it
+// on PostgreSQL (migration 600).
+func TestScaleLongAnswerSubmits(t *testing.T) {
+	eachDB(t, func(t *testing.T, ta *testApp) {
+		res, err := bench.Generate(context.Background(), ta.Store, bench.GenConfig{Fresh: 1, Seed: 51, Now: ta.Clock.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := res.FreshTokens(1)[0]
+		ta.mustAPI(http.StatusOK, "GET", "/api/v1/respond/"+tok, "", nil)
+		ta.mustAPI(http.StatusOK, "PUT", "/api/v1/respond/"+tok+"/demographics", "", map[string]any{
+			"gender": "female", "institution_type": "ngo", "country": "KE", "consent": true})
+		answers := map[string]any{}
+		// ~20 kB that does not compress (PostgreSQL compresses index rows).
+		r := rand.New(rand.NewPCG(1, 2))
+		var sb strings.Builder
+		for sb.Len() < 20000 {
+			sb.WriteString([]string{"Долгий", "ответ", "طويل", "很长的回答", "answer"}[r.IntN(5)])
+			sb.WriteString(strconv.Itoa(r.IntN(1000000)))
+			sb.WriteByte(' ')
+		}
+		long := sb.String()
+		for _, q := range res.Questions {
+			id := fmt.Sprint(q.ID)
+			switch q.Kind {
+			case models.QLongText:
+				answers[id] = long
+			case models.QSingleChoice:
+				answers[id] = "outreach"
+			case models.QYesNo:
+				answers[id] = "yes"
+			}
+		}
+		ta.mustAPI(http.StatusOK, "PUT", "/api/v1/respond/"+tok+"/answers", "", map[string]any{"version": 0, "answers": answers})
+		ta.mustAPI(http.StatusOK, "POST", "/api/v1/respond/"+tok+"/submit", "", nil)
+		var got string
+		ta.Store.ReadDB(context.Background()).Raw("SELECT value FROM submitted_answers WHERE question_id = ?", res.Questions[0].ID).Scan(&got)
+		if got != long {
+			t.Fatalf("the submitted long answer did not round-trip (%d bytes, want %d)", len(got), len(long))
 		}
 	})
 }

@@ -27,6 +27,7 @@ func main() {
 	all := flag.Bool("all-kinds", false, "one question of every kind (9) instead of the benchmark's 5")
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the data and tokens")
 	chunk := flag.Int("chunk", 2000, "respondents per transaction")
+	keep := flag.Bool("keep-indexes", false, "maintain every index during the load instead of rebuilding them after")
 	tokens := flag.String("tokens", "", "write the fresh invitations' link tokens to this file")
 	answered := flag.String("answered-tokens", "", "write link tokens of respondents who submitted to this file")
 	answeredN := flag.Int("answered-n", 2000, "how many tokens -answered-tokens writes")
@@ -50,7 +51,7 @@ func main() {
 	if err := s.Migrate(ctx); err != nil {
 		fail(err)
 	}
-	res, err := bench.Generate(ctx, s, bench.GenConfig{Respondents: *n, Fresh: *fresh, AllKinds: *all, Seed: *seed, Chunk: *chunk, Progress: os.Stderr})
+	res, err := bench.Generate(ctx, s, bench.GenConfig{Respondents: *n, Fresh: *fresh, AllKinds: *all, Seed: *seed, Chunk: *chunk, Progress: os.Stderr, KeepIndexes: *keep})
 	if err != nil {
 		fail(err)
 	}
@@ -63,7 +64,7 @@ func main() {
 	sort.Strings(names)
 	fmt.Printf("generator: %d respondents (+%d fresh invitations), consultation %d, round %d, %d rows in %.1f s (%.0f respondents/s, %.0f rows/s)\n",
 		*n, *fresh, res.ConsultationID, res.RoundID, total, res.Elapsed.Seconds(), float64(*n+*fresh)/res.Elapsed.Seconds(), float64(total)/res.Elapsed.Seconds())
-	fmt.Printf("  (tally recount: %.1f s)\n", res.Recount.Seconds())
+	fmt.Printf("  (index rebuild %.1f s, tally recount %.1f s)\n", res.Reindex.Seconds(), res.Recount.Seconds())
 	for _, t := range names {
 		fmt.Printf("  %-18s %d\n", t, res.Rows[t])
 	}

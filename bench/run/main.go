@@ -125,7 +125,7 @@ func main() {
 	if want("insert") || want("savesubmit") {
 		step("bare baseline: one transaction per submission")
 		var err error
-		insert, err = bench.InsertBaseline(ctx, filepath.Join(dir, "bare.db"), 200000, *flagD)
+		insert, err = bench.InsertBaseline(ctx, filepath.Join(dir, "bare.db"), 40000, *flagD)
 		check(err)
 		fmt.Fprintln(logw, "  ", insert)
 	}
