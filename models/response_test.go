@@ -138,3 +138,43 @@ func TestSubmitKeepsTalliesEqualToRecount(t *testing.T) {
 		}
 	})
 }
+
+// TestReceiptMailFollowsCommittedAnswers: the receipt is rendered before
+// the transaction from the answers read then; if they changed in between,
+// it is rendered again from what is actually submitted.
+func TestReceiptMailFollowsCommittedAnswers(t *testing.T) {
+	s := modeltest.SQLite(t)
+	ctx := context.Background()
+	c, _ := s.CreateConsultation(ctx, models.NewConsultation{Title: "T", Unit: models.UnitPerson}, nil)
+	r, _ := s.CreateRound(ctx, c.ID, models.NewRound{Title: "R"}, nil)
+	q, _ := s.CreateQuestion(ctx, r.ID, models.QuestionInput{Kind: models.QShortText, Prompt: "Q"}, nil)
+	s.OpenRound(ctx, r.ID, nil)
+	var tok string
+	s.Write(ctx, func(tx *gorm.DB) error {
+		p := models.Participant{Name: "P", Email: "p@example.org", Kind: models.KindExpert, Language: "en", CreatedAt: s.Now(), UpdatedAt: s.Now()}
+		tx.Create(&p)
+		tok, _, _ = models.IssueInvitation(tx, s.Now(), c.ID, p.ID)
+		return nil
+	})
+	inv, _ := s.FindInvitationByToken(ctx, tok)
+	j, _ := s.LoadJourney(ctx, inv)
+	vals, _ := j.ParseAnswers(map[string]json.RawMessage{fmt.Sprint(q.ID): json.RawMessage(`"committed"`)})
+	if _, err := s.SaveAnswers(ctx, j, 0, vals); err != nil {
+		t.Fatal(err)
+	}
+	j.Answers[q.ID] = `"stale copy"` // as if another tab saved after this request read
+	var rendered []string
+	mail := func(sub *models.Submission) (*models.OutboxMessage, error) {
+		body := sub.Answers[q.ID]
+		rendered = append(rendered, body)
+		return &models.OutboxMessage{Kind: "respond_receipt", ToAddress: "p@example.org", Subject: "s", TextBody: body}, nil
+	}
+	if _, err := s.SubmitResponse(ctx, j, mail); err != nil {
+		t.Fatal(err)
+	}
+	var body string
+	s.R.Raw("SELECT text_body FROM outbox").Scan(&body)
+	if body != `"committed"` || len(rendered) != 2 {
+		t.Fatalf("mail says %s (rendered %v)", body, rendered)
+	}
+}

@@ -13,7 +13,7 @@ import (
 )
 
 // idOf reads an integer id from a decoded JSON object.
-func idOf(t *testing.T, m map[string]any) int64 {
+func idOf(t testing.TB, m map[string]any) int64 {
 	t.Helper()
 	f, ok := m["id"].(float64)
 	if !ok {
@@ -32,7 +32,7 @@ type fixture struct {
 
 func (ta *testApp) makeFixture(unit string, open bool) fixture {
 	ta.t.Helper()
-	t := ta.t.(*testing.T)
+	t := ta.t
 	_, tok := ta.newStaff("organizer")
 	c := ta.mustAPI(http.StatusCreated, "POST", "/api/v1/consultations", tok, map[string]any{
 		"title": "Drug policy consultation", "description": "Why we ask: **evidence**.", "unit": unit, "languages": []string{"en"}, "min_cell_size": 5})
