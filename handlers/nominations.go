@@ -662,3 +662,28 @@ func (h *Handler) DeclineNominationPage(c echo.Context) error {
 	h.flash(c, "nomination.declined")
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/staff/nomination-calls/%d#nomination-%d", n.CallID, n.ID))
 }
+
+// AllNominationCallsPage is GET /staff/nomination-calls: every call, and
+// the consultations a new one can be opened for.
+func (h *Handler) AllNominationCallsPage(c echo.Context) error {
+	calls, err := h.Store.ListAllNominationCalls(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	cons, _, err := h.Store.ListConsultations(c.Request().Context(), 0, 500)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		models.NominationCallRow
+		Deadline string
+	}
+	rows := make([]row, len(calls))
+	for i, cl := range calls {
+		ca := cl.ClosesAt
+		rows[i] = row{cl, mail.FormatDeadline(&ca)}
+	}
+	p := h.page(c, "nomination.calls_title")
+	p.Data = map[string]any{"Calls": rows, "Consultations": cons}
+	return h.render(c, http.StatusOK, "nominations/index", p)
+}

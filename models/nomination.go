@@ -583,3 +583,25 @@ func (s *Store) DeclineNomination(ctx context.Context, id int64, reason string, 
 	}
 	return &nom, nil
 }
+
+// NominationCallRow is a call with its consultation's title and counts,
+// for the overview of all calls.
+type NominationCallRow struct {
+	ID                 int64     `json:"id"`
+	ConsultationID     int64     `json:"consultation_id"`
+	ConsultationTitle  string    `json:"consultation_title"`
+	ClosesAt           time.Time `json:"closes_at"`
+	MaxPerCountry      int       `json:"max_per_country"`
+	CountriesNominated int       `json:"countries_nominated"`
+	Nominees           int       `json:"nominees"`
+}
+
+// ListAllNominationCalls returns every call, newest first, with counts.
+func (s *Store) ListAllNominationCalls(ctx context.Context) ([]NominationCallRow, error) {
+	out := []NominationCallRow{}
+	err := s.R.WithContext(ctx).Raw(`SELECT c.id, c.consultation_id, k.title AS consultation_title, c.closes_at, c.max_per_country,
+		(SELECT COUNT(DISTINCT n.country) FROM nominations n WHERE n.call_id = c.id) AS countries_nominated,
+		(SELECT COUNT(*) FROM nominations n WHERE n.call_id = c.id) AS nominees
+		FROM nomination_calls c JOIN consultations k ON k.id = c.consultation_id ORDER BY c.id DESC LIMIT 500`).Scan(&out).Error
+	return out, err
+}

@@ -319,6 +319,9 @@ func TestNominationFormWithoutJS(t *testing.T) {
 	if _, body = ta.browser().get(p); !strings.Contains(body, "Nominations are closed") {
 		t.Errorf("closed page")
 	}
+	if _, body = staff.get("/staff/nomination-calls"); !strings.Contains(body, "Treatment services") || !strings.Contains(body, "1 States nominated 1 experts") {
+		t.Errorf("calls overview: %s", body)
+	}
 	if status, _ := ta.browser().get("/n/unknown-token"); status != http.StatusNotFound {
 		t.Errorf("unknown token page: %d", status)
 	}

@@ -194,6 +194,7 @@ func (a *App) routes() *echo.Echo {
 	e.POST("/n/:token", h.Nominate)
 	e.GET("/staff/consultations/:id/nomination-calls", h.NominationCallsPage, analyst)
 	e.POST("/staff/consultations/:id/nomination-calls", h.CreateNominationCallPage, organizer)
+	e.GET("/staff/nomination-calls", h.AllNominationCallsPage, analyst)
 	e.GET("/staff/nomination-calls/:id", h.NominationCallPage, analyst)
 	e.POST("/staff/nomination-calls/:id/links.csv", h.NominationLinksCSV, organizer)
 	e.POST("/staff/nomination-calls/:id/links/:country", h.ReissueNominationLinkPage, organizer)
