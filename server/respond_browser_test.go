@@ -65,6 +65,34 @@ func TestBrowserRespondJourney(t *testing.T) {
 	if text != "Autosaved role" {
 		t.Fatalf("autosaved answer after reload: %q", text)
 	}
+	// Two tabs on one link: the second tab saves first; the first is told
+	// to reload, and nothing it typed overwrites the second's answer.
+	tab2, cancel2 := chromedp.NewContext(ctx)
+	defer cancel2()
+	err = chromedp.Run(tab2,
+		chromedp.Navigate(ta.Srv.URL+"/respond/questions"),
+		chromedp.WaitVisible(short, chromedp.ByQuery),
+		chromedp.SendKeys(short, " from tab two", chromedp.ByQuery),
+		waitText(`#save-status`, "Your answers are saved."),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var staleMsg string
+	err = chromedp.Run(ctx,
+		chromedp.SendKeys(short, " and tab one", chromedp.ByQuery),
+		waitContains(`#save-status`, "another window or device"),
+		chromedp.Text(`#save-status`, &staleMsg, chromedp.ByQuery),
+		chromedp.Navigate(ta.Srv.URL+"/respond/questions"),
+		chromedp.WaitVisible(short, chromedp.ByQuery),
+		chromedp.Value(short, &text, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "from tab two") || strings.Contains(text, "tab one") || !strings.Contains(staleMsg, "Reload") {
+		t.Fatalf("after two tabs: answer %q, message %q", text, staleMsg)
+	}
 	err = chromedp.Run(ctx,
 		chromedp.Click(`button[value=review]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#submit-button`, chromedp.ByID),
@@ -109,6 +137,24 @@ func TestBrowserRespondJourney(t *testing.T) {
 	if inputs != 0 {
 		t.Fatalf("the closed page has %d inputs", inputs)
 	}
+}
+
+// waitContains polls until the element's text contains want (up to 10 s).
+func waitContains(sel, want string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		deadline := time.Now().Add(10 * time.Second)
+		var got string
+		for time.Now().Before(deadline) {
+			if err := chromedp.Run(ctx, chromedp.Text(sel, &got, chromedp.ByQuery)); err != nil {
+				return err
+			}
+			if strings.Contains(got, want) {
+				return nil
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		return fmt.Errorf("%s says %q, want it to contain %q", sel, got, want)
+	})
 }
 
 // waitText polls until the element's text equals want (up to 10 s).

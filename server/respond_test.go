@@ -278,8 +278,14 @@ func TestRespondLimitsAndText(t *testing.T) {
 
 		// 100,000 characters (of 4 bytes each) are fine; one more is too long.
 		long := strings.Repeat("😀", models.MaxAnswerLen)
-		v = ta.mustAPI(http.StatusOK, "PUT", base+"/answers", "", map[string]any{"version": ver, "answers": map[string]any{lq: long}})
-		ver = int(v["version"].(float64))
+		ta.mustAPI(http.StatusOK, "PUT", base+"/answers", "", map[string]any{"version": ver, "answers": map[string]any{lq: long}})
+		// ...and can be submitted (400 kB in one submitted_answers row).
+		ta.mustAPI(http.StatusOK, "POST", base+"/submit", "", nil)
+		ta.Store.R.Raw("SELECT value FROM submitted_answers WHERE question_id = ?", f.Q["long_text"]).Scan(&stored)
+		if stored != long {
+			t.Fatalf("the 100,000-character answer was submitted as %d bytes", len(stored))
+		}
+		ver = int(ta.mustAPI(http.StatusOK, "GET", base, "", nil)["version"].(float64))
 		r := ta.api("PUT", base+"/answers", "", map[string]any{"version": ver, "answers": map[string]any{lq: long + "x"}})
 		if r.Status != http.StatusUnprocessableEntity || r.errorCode() != "too_long" || r.errorFields()["answers."+lq] == nil {
 			t.Fatalf("too long: %d %.200s", r.Status, r.Body)

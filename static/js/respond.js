@@ -27,6 +27,18 @@
   var timer = null;
   var busy = false;
   var stale = false;
+  // A button pressed while an autosave is in flight waits for it, so the
+  // form posts the version that save returned (else it would be stale).
+  var waiting = null;
+
+  function resume() {
+    if (!waiting) { return false; }
+    var submitter = waiting.submitter;
+    waiting = null;
+    if (form.requestSubmit) { form.requestSubmit(submitter || undefined); }
+    else if (submitter) { submitter.click(); } else { form.submit(); }
+    return true;
+  }
 
   // value reads the current answer of a question block as JSON.
   function value(block) {
@@ -85,19 +97,23 @@
       if (res.status === 200) {
         versionInput.value = res.body.version;
         show(msgs.saved);
+        if (resume()) { return; }
         if (Object.keys(dirty).length) { schedule(); }
       } else if (res.status === 409 && res.body.error && res.body.error.code === "stale_version") {
         stale = true;
         show(res.body.error.message || msgs.stale);
         status.classList.add("error");
+        resume();
       } else {
         Object.keys(sent).forEach(function (k) { dirty[k] = true; });
         show((res.body.error && res.body.error.message) || msgs.failed);
+        resume();
       }
     }).catch(function () {
       busy = false;
       Object.keys(sent).forEach(function (k) { dirty[k] = true; });
       show(msgs.failed);
+      resume();
     });
   }
 
@@ -114,7 +130,12 @@
   }
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
-  // Save what is pending before the page goes away via a form button: the
-  // form posts everything anyway, so just stop the timer.
-  form.addEventListener("submit", function () { if (timer) { clearTimeout(timer); } });
+  // A form button posts every answer of the page anyway: stop the timer.
+  form.addEventListener("submit", function (e) {
+    if (timer) { clearTimeout(timer); timer = null; }
+    if (busy) {
+      e.preventDefault();
+      waiting = { submitter: e.submitter };
+    }
+  });
 })();
