@@ -70,8 +70,9 @@ const maxNameWords = 8
 func NewScrubber(sizeHint ...int) *Scrubber {
 	s := &Scrubber{}
 	if len(sizeHint) > 0 && sizeHint[0] > 0 {
-		s.names = make([]uint64, 0, sizeHint[0])
-		s.firsts = make([]uint64, 0, sizeHint[0])
+		// Sized up front: first words go straight into the bitset.
+		s.names = make([]uint64, 0, min(sizeHint[0], 1<<16))
+		s.bloom = make([]uint64, bloomWords(sizeHint[0]))
 	}
 	return s
 }
@@ -97,8 +98,20 @@ func (s *Scrubber) Add(name string) {
 		}
 		h = hashWord(h, name[w.start:w.end])
 	}
+	if len(s.names) == cap(s.names) && len(s.names) >= 1024 {
+		// Rosters repeat names: drop duplicates before growing, so memory
+		// follows the distinct names, not the roster's length.
+		// (append grows the slice only if that freed too little.)
+		slices.Sort(s.names)
+		s.names = slices.Compact(s.names)
+	}
 	s.names = append(s.names, h)
-	s.firsts = append(s.firsts, hashWord(hashSeed, name[ws[0].start:ws[0].end]))
+	first := hashWord(hashSeed, name[ws[0].start:ws[0].end])
+	if s.bloom != nil {
+		s.setBloom(first)
+	} else {
+		s.firsts = append(s.firsts, first)
+	}
 	s.maxWords = max(s.maxWords, len(ws))
 }
 
@@ -106,14 +119,11 @@ func (s *Scrubber) Add(name string) {
 func (s *Scrubber) Build() *Scrubber {
 	slices.Sort(s.names)
 	s.names = slices.Compact(s.names)
-	n := 1024
-	for n < len(s.firsts)*16 {
-		n *= 2
-	}
-	s.bloom = make([]uint64, n/64)
-	for _, h := range s.firsts {
-		b := h & uint64(n-1)
-		s.bloom[b/64] |= 1 << (b % 64)
+	if s.bloom == nil {
+		s.bloom = make([]uint64, bloomWords(len(s.firsts)))
+		for _, h := range s.firsts {
+			s.setBloom(h)
+		}
 	}
 	// Only the bitset is kept: a false "maybe" costs a few lookups in names.
 	s.firsts = nil
@@ -333,6 +343,21 @@ func hashWord(h uint64, w string) uint64 {
 		h = mix(h, unicode.ToLower(r))
 	}
 	return h
+}
+
+// bloomWords sizes the first-word bitset: about 8 bits a name (a power of
+// two), so a word that starts no name is turned away at once ~9 times in 10.
+func bloomWords(names int) int {
+	n := 1024
+	for n < names*8 {
+		n *= 2
+	}
+	return n / 64
+}
+
+func (s *Scrubber) setBloom(h uint64) {
+	b := h & uint64(len(s.bloom)*64-1)
+	s.bloom[b/64] |= 1 << (b % 64)
 }
 
 func (s *Scrubber) maybeFirst(h uint64) bool {

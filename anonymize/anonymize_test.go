@@ -45,6 +45,25 @@ func TestScrub(t *testing.T) {
 	}
 }
 
+// A scrubber sized up front matches the same names as one that is not.
+func TestScrubSized(t *testing.T) {
+	a, b := NewScrubber(), NewScrubber(3)
+	for _, n := range []string{"Maria Gonzalez", "Jean Dupont", "Kwame"} {
+		a.Add(n)
+		b.Add(n)
+	}
+	a.Build()
+	b.Build()
+	for _, in := range []string{"ask Maria Gonzalez", "Jean Dupont!", "kwame said", "Maria said"} {
+		if x, y := a.Scrub(in, Person{}), b.Scrub(in, Person{}); x != y {
+			t.Errorf("%q: %q vs %q", in, x, y)
+		}
+	}
+	if got := b.Scrub("Kwame and Jean Dupont", Person{}); got != "[redacted] and [redacted]" {
+		t.Errorf("sized scrubber: %q", got)
+	}
+}
+
 func TestNeutralize(t *testing.T) {
 	for in, want := range map[string]string{
 		"=1+1": "'=1+1", "+33": "'+33", "-2+3+cmd|' /C calc'!A0": "'-2+3+cmd|' /C calc'!A0",

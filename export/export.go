@@ -7,6 +7,7 @@ package export
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -74,6 +75,108 @@ func New(f string, w io.Writer, cols []models.ExportColumn, opt Options) (Writer
 		return newXLSX(w, cols)
 	}
 	return nil, errors.New("unknown export format " + strconv.Quote(f))
+}
+
+// Stream writes the export planned by p to w in format f and returns how
+// many rows it wrote. It builds the roster scrubber (unless the export is
+// identified), then runs two stages at once: one goroutine reads the
+// ordered query and pivots its rows, the caller's goroutine scrubs the free
+// text and writes. They pass batches of rows through a small bounded
+// channel, so memory stays flat and the database cursor never waits for
+// the scrubber on a machine with a second core.
+func Stream(ctx context.Context, s *models.Store, p *models.ExportPlan, f string, w io.Writer, opt Options) (int64, error) {
+	var sc *anonymize.Scrubber
+	if !p.Identified {
+		var err error
+		if sc, err = RosterScrubber(ctx, s); err != nil {
+			return 0, err
+		}
+	}
+	wr, err := New(f, w, p.Columns, opt)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	const batchRows = 256
+	batches := make(chan []models.ExportRow, 4)
+	free := make(chan []models.ExportRow, 6)
+	var readErr error
+	go func() {
+		defer close(batches)
+		batch := make([]models.ExportRow, 0, batchRows)
+		_, readErr = s.StreamExport(ctx, p, func(r *models.ExportRow) error {
+			batch = append(batch, models.ExportRow{Cells: append([]string(nil), r.Cells...), OwnName: r.OwnName, OwnEmail: r.OwnEmail})
+			if len(batch) < batchRows {
+				return nil
+			}
+			select {
+			case batches <- batch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			select {
+			case batch = <-free:
+				batch = batch[:0]
+			default:
+				batch = make([]models.ExportRow, 0, batchRows)
+			}
+			return nil
+		})
+		if readErr == nil && len(batch) > 0 {
+			select {
+			case batches <- batch:
+			case <-ctx.Done():
+				readErr = ctx.Err()
+			}
+		}
+	}()
+	text := p.TextColumns()
+	var rows int64
+	var writeErr error
+	for batch := range batches {
+		if writeErr != nil {
+			continue // drain until the reader sees the cancellation
+		}
+		for i := range batch {
+			r := &batch[i]
+			if sc != nil {
+				for _, c := range text {
+					r.Cells[c] = sc.Scrub(r.Cells[c], anonymize.Person{Name: r.OwnName, Email: r.OwnEmail})
+				}
+			}
+			if writeErr = wr.Row(r.Cells); writeErr != nil {
+				cancel()
+				break
+			}
+			rows++
+		}
+		select {
+		case free <- batch:
+		default:
+		}
+	}
+	if writeErr != nil {
+		return rows, writeErr
+	}
+	if readErr != nil {
+		return rows, readErr
+	}
+	return rows, wr.Close()
+}
+
+// RosterScrubber builds the matcher of every roster name for one export
+// (a few bytes a name; see anonymize.Scrubber).
+func RosterScrubber(ctx context.Context, s *models.Store) (*anonymize.Scrubber, error) {
+	n, err := s.CountRoster(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sc := anonymize.NewScrubber(int(n))
+	if err := s.EachRosterName(ctx, sc.Add); err != nil {
+		return nil, err
+	}
+	return sc.Build(), nil
 }
 
 // CSV -------------------------------------------------------------------

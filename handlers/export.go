@@ -11,7 +11,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"focalpoint/anonymize"
 	"focalpoint/export"
 	"focalpoint/models"
 )
@@ -139,28 +138,18 @@ func (h *Handler) streamExport(c echo.Context, consultationID int64, req exportR
 			return models.FieldErrors{"format": "export.error_xlsx_rows"}
 		}
 	}
-	var scrub models.Scrubber
-	if !identified {
-		sc, err := h.rosterScrubber(ctx)
-		if err != nil {
-			return err
-		}
-		scrub = func(text, name, email string) string {
-			return sc.Scrub(text, anonymize.Person{Name: name, Email: email})
-		}
-	}
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, export.ContentType(req.Format))
 	res.Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, exportFilename(plan, req.Format, identified, h.Store.Now().Format("2006-01-02"))))
 	res.Header().Set("Cache-Control", "no-store")
 	res.Header().Set("X-Content-Type-Options", "nosniff")
-	w, err := export.New(req.Format, res, plan.Columns, export.Options{BOM: req.BOM})
-	if err != nil {
+	rows, err := export.Stream(ctx, h.Store, plan, req.Format, res, export.Options{BOM: req.BOM})
+	if err != nil && !res.Committed {
+		// Nothing was sent: an ordinary error answer, and nothing to audit.
+		for _, k := range []string{echo.HeaderContentType, echo.HeaderContentDisposition} {
+			res.Header().Del(k)
+		}
 		return err
-	}
-	rows, err := h.Store.StreamExport(ctx, plan, scrub, w.Row)
-	if err == nil {
-		err = w.Close()
 	}
 	actor := CurrentStaff(c)
 	// The entry is written even when the client went away: what was sent
@@ -170,26 +159,10 @@ func (h *Handler) streamExport(c echo.Context, consultationID int64, req exportR
 		h.Log.Error("audit export", "err", aerr, "request_id", res.Header().Get(echo.HeaderXRequestID))
 	}
 	if err != nil {
-		if !res.Committed {
-			return err
-		}
 		h.Log.Warn("export stream ended early", "err", err, "rows", rows, "request_id", res.Header().Get(echo.HeaderXRequestID))
 		panic(http.ErrAbortHandler)
 	}
 	return nil
-}
-
-// rosterScrubber builds the matcher of every roster name for one export.
-func (h *Handler) rosterScrubber(ctx context.Context) (*anonymize.Scrubber, error) {
-	n, err := h.Store.CountRoster(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sc := anonymize.NewScrubber(int(n))
-	if err := h.Store.EachRosterName(ctx, sc.Add); err != nil {
-		return nil, err
-	}
-	return sc.Build(), nil
 }
 
 func exportFilename(p *models.ExportPlan, format string, identified bool, day string) string {
