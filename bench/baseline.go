@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -35,6 +36,8 @@ type InsertResult struct {
 	Rate        float64
 	P50, P99    time.Duration
 	RowsPerSub  float64
+	// CPU is the process CPU time the timed loop used.
+	CPU time.Duration
 }
 
 func (r InsertResult) String() string {
@@ -119,6 +122,7 @@ func InsertBaseline(ctx context.Context, path string, n int, d time.Duration) (I
 	var total int
 	lat := make([]time.Duration, 0, n)
 	deadline := time.Now().Add(d)
+	cpu0 := processCPU()
 	start := time.Now()
 	for i := 0; i < n && time.Now().Before(deadline); i++ {
 		t0 := time.Now()
@@ -142,12 +146,19 @@ func InsertBaseline(ctx context.Context, path string, n int, d time.Duration) (I
 		lat = append(lat, time.Since(t0))
 	}
 	res.Elapsed = time.Since(start)
+	res.CPU = processCPU() - cpu0
 	res.Submissions = len(lat)
 	res.Rate = float64(len(lat)) / res.Elapsed.Seconds()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	res.P50, res.P99 = pct(lat, 0.5), pct(lat, 0.99)
 	res.RowsPerSub = float64(total) / float64(max(1, len(lat)))
 	return res, nil
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // PageBaseline serves GET / with a bare Echo handler rendering an

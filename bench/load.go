@@ -59,6 +59,8 @@ type LoadConfig struct {
 	Seed uint64
 	// Record keeps every acknowledged and attempted write (for tests).
 	Record bool
+	// OnTimed, when set, is called as the timed phase starts.
+	OnTimed func()
 }
 
 // OpStats are the latencies of one kind of request.
@@ -438,6 +440,9 @@ func (d *driver) saveSubmit(ctx context.Context) (*LoadReport, error) {
 	tctx, cancel := context.WithTimeout(ctx, d.cfg.Duration)
 	defer cancel()
 	var done atomic.Int64
+	if d.cfg.OnTimed != nil {
+		d.cfg.OnTimed()
+	}
 	start := time.Now()
 	for w := 0; w < d.cfg.Concurrency; w++ {
 		wg.Add(1)

@@ -128,11 +128,15 @@ func main() {
 		insert, err = bench.InsertBaseline(ctx, filepath.Join(dir, "bare.db"), 40000, *flagD)
 		check(err)
 		fmt.Fprintln(logw, "  ", insert)
+		fmt.Fprintf(logw, "   bare insert CPU: %.2f ms per submission\n", ms(insert.CPU)/float64(insert.Submissions))
 	}
 	if want("savesubmit") && len(fresh) > 0 {
 		step(fmt.Sprintf("save+submit through HTTP, %d concurrent, synchronous=FULL", *flagC))
 		srv := startServer(ctx, server, dir, "sqlite:"+dbPath)
-		rep, err := bench.RunLoad(ctx, bench.LoadConfig{BaseURL: srv.base, Tokens: fresh, Flow: "save-submit", Concurrency: *flagC, Duration: *flagD, Seed: 3})
+		var cpu0 time.Duration
+		rep, err := bench.RunLoad(ctx, bench.LoadConfig{BaseURL: srv.base, Tokens: fresh, Flow: "save-submit", Concurrency: *flagC, Duration: *flagD, Seed: 3,
+			OnTimed: func() { cpu0 = srv.cpu() }})
+		cpu := srv.cpu() - cpu0
 		srv.stop()
 		if err != nil {
 			add(row{"save+submit through HTTP", "not measured: " + err.Error(), insert.String(), "—", "≥ 1.0× (issue 8), ≥ 0.5× (issue 3)"})
@@ -142,6 +146,9 @@ func main() {
 				fmt.Sprintf("%.0f submissions/s (p50 %s, p99 %s, %d errors)", rep.Rate, msf(rep.P50), msf(rep.P99), rep.Errors),
 				fmt.Sprintf("%.0f/s (p50 %s, p99 %s)", insert.Rate, msf(insert.P50), msf(insert.P99)),
 				fmt.Sprintf("%.2f×", rep.Rate/insert.Rate), "≥ 1.0× (issue 8), ≥ 0.5× (issue 3)"})
+			add(row{"CPU per submission (server process; bare program)", fmt.Sprintf("%.2f ms (save + submit requests)", ms(cpu)/float64(max(1, rep.Units))),
+				fmt.Sprintf("%.2f ms", ms(insert.CPU)/float64(max(1, insert.Submissions))),
+				fmt.Sprintf("%.1f× the CPU", (ms(cpu)/float64(max(1, rep.Units)))/(ms(insert.CPU)/float64(max(1, insert.Submissions)))), "—"})
 		}
 	}
 	if want("page") && len(answered) > 0 {
@@ -334,6 +341,25 @@ func (p *proc) stop() {
 			<-done
 		}
 	})
+}
+
+// cpu returns the CPU time (user + system) the server has used so far.
+func (p *proc) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+1:]
+	}
+	f := strings.Fields(s)
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.Atoi(f[11])
+	st, _ := strconv.Atoi(f[12])
+	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ = 100
 }
 
 // peakRSS reads the server's peak resident set (VmHWM) in KB.
