@@ -99,6 +99,12 @@ type synthView struct {
 	Regions    []string
 	Countries  []models.Country
 	Codes      []models.Code
+	// QCross is a closed question's answers by a dimension (?xq=&xdim=).
+	QCross     *models.CrossTab
+	QCrossCols []string // column labels
+	QCrossQ    *models.QuestionResult
+	XQ         int64
+	XDim       string
 	// Label translates a demographic value (dimension, value).
 	Label func(dim, v string) string
 }
@@ -116,6 +122,16 @@ func (v *synthView) Link(p string) string {
 		u += "?" + v.Query
 	}
 	return u
+}
+
+// QCrossReportLink is the printable report with the question cross-tab.
+func (v *synthView) QCrossReportLink() string {
+	u := v.Link("/synthesis/report")
+	sep := "?"
+	if v.Query != "" {
+		sep = "&"
+	}
+	return u + sep + "xq=" + strconv.FormatInt(v.XQ, 10) + "&xdim=" + url.QueryEscape(v.XDim)
 }
 
 // APILink is the synthesis API call with the current filter.
@@ -310,6 +326,38 @@ func (h *Handler) synthesisPage(c echo.Context, report bool) error {
 	}
 	if report && v.C.Unit == models.UnitPerson {
 		v.Cross.Suppress(int64(v.C.MinCellSize))
+	}
+	v.XDim = c.QueryParam("xdim")
+	if v.XDim != models.DimInstitutionType && v.XDim != models.DimRegion {
+		v.XDim = models.DimGender
+	}
+	if xq, _ := strconv.ParseInt(c.QueryParam("xq"), 10, 64); xq > 0 {
+		t, opts, err := h.Store.QuestionCrossTab(ctx, v.C.ID, v.Filter, xq, v.XDim)
+		if fe, ok := err.(models.FieldErrors); ok {
+			if errs == nil {
+				errs = models.FieldErrors{}
+			}
+			for k, m := range fe {
+				errs.Add(k, m)
+			}
+		} else if err != nil {
+			return err
+		} else {
+			v.XQ, v.QCross = xq, t
+			l := h.localizer(c)
+			for _, o := range opts {
+				v.QCrossCols = append(v.QCrossCols, synthChoiceLabel(l, models.ValueCount{Value: o.Value, Label: o.Label}))
+			}
+			v.QCrossCols = append(v.QCrossCols, l.T("synthesis.no_reply"))
+			for i := range v.S.Questions {
+				if v.S.Questions[i].ID == xq {
+					v.QCrossQ = &v.S.Questions[i]
+				}
+			}
+			if report && v.C.Unit == models.UnitPerson {
+				t.Suppress(int64(v.C.MinCellSize))
+			}
+		}
 	}
 	if !report {
 		if v.ByKind, v.ByState, err = h.Store.ResponseRates(ctx, v.C.ID); err != nil {

@@ -692,3 +692,91 @@ func (t *CrossTab) RowHidden(i int) bool { return i < len(t.RowSuppressed) && t.
 
 // ColHidden reports whether the total of column j is suppressed.
 func (t *CrossTab) ColHidden(j int) bool { return j < len(t.ColSuppressed) && t.ColSuppressed[j] }
+
+// QuestionCrossTab counts the answers of a closed question (not a
+// matrix) by a demographic dimension, within the filter: one row per
+// value of the dimension, one column per option and a last column "no
+// reply"; row totals are the respondents of the group (n). It reads the
+// question's full-cell tallies, so it does not grow with the answers.
+func (s *Store) QuestionCrossTab(ctx context.Context, consultationID int64, f SynthesisFilter, questionID int64, dim string) (*CrossTab, []Choice, error) {
+	if err := f.Validate(); err != nil {
+		return nil, nil, err
+	}
+	db := s.ReadDB(ctx)
+	var q Question
+	if err := db.Table("questions").Select("questions.*").Joins("JOIN rounds ON rounds.id = questions.round_id").
+		Where("questions.id = ? AND rounds.consultation_id = ?", questionID, consultationID).First(&q).Error; err != nil {
+		return nil, nil, FieldErrors{"xq": "synthesis.error_question"}
+	}
+	if !countedKinds[q.Kind] || q.Kind == QMatrixYesNo {
+		return nil, nil, FieldErrors{"xq": "synthesis.error_question"}
+	}
+	opts := scaleChoices(q)
+	if q.Kind == QYesNo {
+		opts = yesNoChoices("")
+	}
+	var cells []cellCount
+	if err := db.Raw("SELECT round_id, gender, institution_type, country, respondents FROM tally_cells WHERE consultation_id = ? AND round_id = ? AND respondents <> 0",
+		consultationID, q.RoundID).Scan(&cells).Error; err != nil {
+		return nil, nil, err
+	}
+	var vals []struct {
+		Value, Gender, InstitutionType, Country string
+		N                                       int64
+	}
+	if err := db.Raw(`SELECT value, gender, institution_type, country, count AS n FROM tally_answers
+		WHERE question_id = ? AND row_key = '' AND gender <> '*' AND institution_type <> '*' AND country <> '*' AND count <> 0`, q.ID).Scan(&vals).Error; err != nil {
+		return nil, nil, err
+	}
+	var answered []struct {
+		Gender, InstitutionType, Country string
+		N                                int64
+	}
+	if err := db.Raw(`SELECT gender, institution_type, country, count AS n FROM tally_answered
+		WHERE question_id = ? AND row_key = '' AND gender <> '*' AND institution_type <> '*' AND country <> '*' AND count <> 0`, q.ID).Scan(&answered).Error; err != nil {
+		return nil, nil, err
+	}
+	t := &CrossTab{Rows: DimensionValues(dim)}
+	for _, o := range opts {
+		t.Cols = append(t.Cols, o.Value)
+	}
+	t.Cols = append(t.Cols, "no_reply")
+	ri, ci := index(t.Rows), index(t.Cols)
+	t.Cells = make([][]int64, len(t.Rows))
+	for i := range t.Cells {
+		t.Cells[i] = make([]int64, len(t.Cols))
+	}
+	t.RowTotals, t.ColTotals = make([]int64, len(t.Rows)), make([]int64, len(t.Cols))
+	noReply := len(t.Cols) - 1
+	for _, cc := range cells {
+		c := cc.cell()
+		if r, ok := ri[dimValue(dim, c)]; ok && f.match(c) {
+			t.RowTotals[r] += cc.Respondents
+			t.Cells[r][noReply] += cc.Respondents
+			t.Total += cc.Respondents
+		}
+	}
+	for _, a := range answered {
+		c := cell{a.Gender, a.InstitutionType, a.Country}
+		if r, ok := ri[dimValue(dim, c)]; ok && f.match(c) {
+			t.Cells[r][noReply] -= a.N
+		}
+	}
+	for _, v := range vals {
+		c := cell{v.Gender, v.InstitutionType, v.Country}
+		r, ok1 := ri[dimValue(dim, c)]
+		k, ok2 := ci[v.Value]
+		if ok1 && ok2 && f.match(c) {
+			t.Cells[r][k] += v.N
+		}
+	}
+	for i := range t.Rows {
+		for j := range t.Cols {
+			t.ColTotals[j] += t.Cells[i][j]
+		}
+	}
+	return t, opts, nil
+}
+
+// Percent of cell (i, j) in its row total (one decimal).
+func (t *CrossTab) Percent(i, j int) float64 { return Percent(t.Cells[i][j], t.RowTotals[i]) }

@@ -437,6 +437,20 @@ func TestSynthesisPages(t *testing.T) {
 		t.Fatal("report hides a cell that is not small")
 	}
 
+	// A question by group: dashboard (exact) and report (suppressed).
+	qid0 := f.Q["yes_no"].ID
+	status, body = b.get(fmt.Sprintf("%s/synthesis?xq=%d&xdim=gender", base, qid0))
+	if status != http.StatusOK || !strings.Contains(body, `id="qcross"`) || !strings.Contains(body, "4 (66.7 %)") {
+		t.Fatalf("question by gender: %d", status)
+	}
+	status, body = b.get(fmt.Sprintf("%s/synthesis/report?xq=%d&xdim=gender", base, qid0))
+	if status != http.StatusOK || !strings.Contains(body, `id="qcross"`) || strings.Contains(body, "1 (50.0 %)") {
+		t.Fatalf("question by gender in the report shows the small group's answers: %d", status)
+	}
+	if st, _ := b.get(fmt.Sprintf("%s/synthesis?xq=%d", base, f.Q["long_text"].ID)); st != http.StatusUnprocessableEntity {
+		t.Fatalf("cross-tab of an open question: %d", st)
+	}
+
 	// Chart downloads: SVG and PNG, suppressed like the report.
 	resp, err := b.client.Get(ta.Srv.URL + base + "/synthesis/charts/gender.svg")
 	if err != nil {
