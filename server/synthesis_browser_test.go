@@ -38,7 +38,8 @@ func TestBrowserSynthesisDashboard(t *testing.T) {
 		chromedp.SendKeys(`#email`, analyst.Email, chromedp.ByID),
 		chromedp.SendKeys(`#password`, testPassword, chromedp.ByID),
 		chromedp.Submit(`#password`, chromedp.ByID),
-		chromedp.WaitVisible(`h1`, chromedp.ByQuery),
+		// Wait for the login's redirect to land before navigating on.
+		chromedp.WaitVisible(`header.site .who`, chromedp.ByQuery),
 		chromedp.Navigate(fmt.Sprintf("%s/staff/consultations/%d/synthesis", ta.Srv.URL, f.C.ID)),
 		chromedp.WaitVisible(`#headline`, chromedp.ByID),
 		chromedp.Text(`#headline`, &headline, chromedp.ByID),
@@ -52,8 +53,8 @@ func TestBrowserSynthesisDashboard(t *testing.T) {
 	err = chromedp.Run(ctx,
 		chromedp.SetValue(`#gender`, "female", chromedp.ByID),
 		chromedp.Click(`#apply-filters`, chromedp.ByID),
-		chromedp.WaitVisible(`#headline`, chromedp.ByID),
-		chromedp.Poll(`document.getElementById("headline") && document.getElementById("headline").textContent.indexOf("6 respondents") >= 0`, nil),
+		// Only the filtered page links its downloads with the filter.
+		chromedp.WaitVisible(`a[href*="gender=female"]`, chromedp.ByQuery),
 		chromedp.Text(`#headline`, &headline, chromedp.ByID),
 		chromedp.AttributeValue(fmt.Sprintf(`#dl-q%d-svg`, qid), "href", &href, nil, chromedp.ByQuery),
 		chromedp.Evaluate(fmt.Sprintf(`fetch(document.getElementById("dl-q%d-svg").href).then(r => r.text().then(t => r.headers.get("content-type") + "|" + t))`, qid), &svgInfo, awaitPromise),
