@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -42,7 +43,7 @@ func TestBrowserSynthesisDashboard(t *testing.T) {
 		chromedp.WaitVisible(`header.site .who`, chromedp.ByQuery),
 		chromedp.Navigate(fmt.Sprintf("%s/staff/consultations/%d/synthesis", ta.Srv.URL, f.C.ID)),
 		chromedp.WaitVisible(`#headline`, chromedp.ByID),
-		chromedp.Text(`#headline`, &headline, chromedp.ByID),
+		chromedp.Evaluate(`document.getElementById("headline").textContent`, &headline),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -50,13 +51,20 @@ func TestBrowserSynthesisDashboard(t *testing.T) {
 	if !strings.Contains(headline, "9 respondents from 3 countries") {
 		t.Fatalf("headline %q", headline)
 	}
-	err = chromedp.Run(ctx,
+	if err := chromedp.Run(ctx,
 		chromedp.SetValue(`#gender`, "female", chromedp.ByID),
 		chromedp.Click(`#apply-filters`, chromedp.ByID),
-		// Only the filtered page links its downloads with the filter.
-		chromedp.WaitVisible(`a[href*="gender=female"]`, chromedp.ByQuery),
-		chromedp.Text(`#headline`, &headline, chromedp.ByID),
-		chromedp.AttributeValue(fmt.Sprintf(`#dl-q%d-svg`, qid), "href", &href, nil, chromedp.ByQuery),
+	); err != nil {
+		t.Fatal(err)
+	}
+	// The filtered page: poll with plain JavaScript (node ids die with the
+	// old document while it navigates).
+	for i := 0; i < 50 && !strings.Contains(headline, "6 respondents"); i++ {
+		time.Sleep(200 * time.Millisecond)
+		_ = chromedp.Run(ctx, chromedp.Evaluate(`document.readyState === "complete" && document.getElementById("headline") ? document.getElementById("headline").textContent : ""`, &headline))
+	}
+	err = chromedp.Run(ctx,
+		chromedp.Evaluate(fmt.Sprintf(`document.getElementById("dl-q%d-svg").href`, qid), &href),
 		chromedp.Evaluate(fmt.Sprintf(`fetch(document.getElementById("dl-q%d-svg").href).then(r => r.text().then(t => r.headers.get("content-type") + "|" + t))`, qid), &svgInfo, awaitPromise),
 		chromedp.Evaluate(fmt.Sprintf(`fetch(document.getElementById("dl-q%d-png").href).then(r => r.arrayBuffer().then(b => r.headers.get("content-type") + "|" + Array.from(new Uint8Array(b).slice(0, 4)).join(",")))`, qid), &pngInfo, awaitPromise),
 	)
