@@ -62,11 +62,12 @@ func (s *Store) MarkMailSent(ctx context.Context, m *OutboxMessage, worker strin
 		if res.Error != nil || res.RowsAffected == 0 || m.InvitationID == nil || m.Kind != MailKindInvitation {
 			return res.Error
 		}
-		if err := tx.Model(&Invitation{}).Where("id = ? AND sent_at IS NULL", *m.InvitationID).Update("sent_at", now).Error; err != nil {
-			return err
-		}
-		return tx.Model(&Invitation{}).Where("id = ? AND status IN ?", *m.InvitationID, []string{InvQueued, InvFailed}).
-			Updates(map[string]any{"status": InvSent, "failed_at": nil}).Error
+		// One statement: the status moves to sent only from queued or
+		// failed (opened, started, submitted are further along).
+		return tx.Exec(`UPDATE invitations SET sent_at = COALESCE(sent_at, ?),
+			failed_at = CASE WHEN status IN ('queued','failed') THEN NULL ELSE failed_at END,
+			status = CASE WHEN status IN ('queued','failed') THEN 'sent' ELSE status END
+			WHERE id = ?`, now, *m.InvitationID).Error
 	})
 }
 
