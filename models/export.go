@@ -432,22 +432,131 @@ func (s *Store) StreamExport(ctx context.Context, p *ExportPlan, emit func(row *
 		return 0, err
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = -32000")
-	rows, err := conn.QueryContext(ctx, q, args...)
+	// Both cursors read in one transaction, so they see the same snapshot
+	// and list the same responses in the same order.
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		return 0, err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+	hq, aq, args := s.exportMergedQueries(p)
+	heads, err := conn.QueryContext(ctx, hq, args...)
 	if err != nil {
 		return 0, err
 	}
-	defer rows.Close()
-	return p.assemble(rows, emit)
+	defer heads.Close()
+	answers, err := conn.QueryContext(ctx, aq, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer answers.Close()
+	return p.assembleMerged(heads, answers, emit)
+}
+
+// exportMergedQueries are the two cursors of the SQLite export: the
+// responses with their respondent's columns, and their answer rows, both
+// in (code, respondent, round) order.
+func (s *Store) exportMergedQueries(p *ExportPlan) (heads, answers string, args []any) {
+	date := "date(rs.submitted_at)"
+	if p.Identified {
+		date = "strftime('%Y-%m-%dT%H:%M:%SZ', rs.submitted_at)"
+	}
+	org, join := "''", ""
+	if p.Identified {
+		org, join = "COALESCE(o.name, '')", " LEFT JOIN organizations o ON o.id = p.organization_id"
+	}
+	where := ` WHERE r.consultation_id = ? AND rs.status = 'submitted'`
+	args = []any{p.Consultation.ID}
+	if p.RoundID != 0 {
+		where += ` AND rs.round_id = ?`
+		args = append(args, p.RoundID)
+	}
+	order := ` ORDER BY r.code, r.id, rs.round_id`
+	heads = `SELECT r.code, rs.id, rs.round_id, r.gender, r.institution_type, COALESCE(r.state_country, r.country), ` + date + `,
+		COALESCE(p.name, ''), COALESCE(p.email, ''), ` + org + `
+	FROM respondents r JOIN responses rs ON rs.respondent_id = r.id
+	LEFT JOIN participants p ON p.id = r.participant_id` + join + where + order
+	answers = `SELECT sa.response_id, sa.question_id, sa.row_key, sa.value
+	FROM respondents r JOIN responses rs ON rs.respondent_id = r.id
+	JOIN submitted_answers sa ON sa.response_id = rs.id` + where + order
+	return heads, answers, args
 }
 
 // exportCacheKiB is the SQLite page cache of an export's connection.
 const exportCacheKiB = 4000
 
-// assemble pivots the ordered answer rows into one row per response.
+// assembler builds one export row at a time.
+type assembler struct {
+	p      *ExportPlan
+	row    ExportRow
+	chosen map[*exportQuestion]bool
+	n      int64
+}
+
+func newAssembler(p *ExportPlan) *assembler {
+	return &assembler{p: p, row: ExportRow{Cells: make([]string, len(p.Columns))}, chosen: make(map[*exportQuestion]bool, len(p.multis))}
+}
+
+// start begins the row of a response with its fixed columns.
+func (a *assembler) start(code []byte, roundID int64, gender, inst, country, date, name, email, org []byte) {
+	cells := a.row.Cells
+	clear(cells)
+	clear(a.chosen)
+	cells[colRespondent] = string(code)
+	cells[colRound] = strconv.FormatInt(roundID, 10)
+	cells[colGender] = string(gender)
+	cells[colInstitution] = string(inst)
+	cells[colRegion], cells[colCountry] = a.p.placeCells(string(country))
+	cells[colSubmitted] = normalizeDate(string(date), a.p.Identified)
+	a.row.OwnName, a.row.OwnEmail = string(name), string(email)
+	if a.p.Identified {
+		cells[nFixed], cells[nFixed+1], cells[nFixed+2] = a.row.OwnName, a.row.OwnEmail, string(org)
+	}
+}
+
+// answer puts one submitted answer row into the current row.
+func (a *assembler) answer(qid int64, rowKey, value []byte) {
+	eq := a.p.questions[qid]
+	if eq == nil {
+		return
+	}
+	cells := a.row.Cells
+	switch eq.kind {
+	case QMultiChoice:
+		if off, ok := eq.opts[string(value)]; ok {
+			cells[eq.col+off] = "1"
+			a.chosen[eq] = true
+		}
+	case QMatrixYesNo:
+		if off, ok := eq.opts[string(rowKey)]; ok {
+			cells[eq.col+off] = string(value)
+		}
+	default:
+		cells[eq.col] = string(value)
+	}
+}
+
+// flush completes the current row (0 for unchosen options of a
+// multi-choice that has a choice) and emits it.
+func (a *assembler) flush(emit func(row *ExportRow) error) error {
+	cells := a.row.Cells
+	for _, mq := range a.p.multis {
+		if !a.chosen[mq] {
+			continue
+		}
+		for i := mq.col; i < mq.col+mq.n; i++ {
+			if cells[i] == "" {
+				cells[i] = "0"
+			}
+		}
+	}
+	a.n++
+	return emit(&a.row)
+}
+
+// assemble pivots the rows of the single ordered query into one row per
+// response.
 func (p *ExportPlan) assemble(rows *sql.Rows, emit func(row *ExportRow) error) (int64, error) {
-	cells := make([]string, len(p.Columns))
-	row := &ExportRow{Cells: cells}
-	chosen := make(map[*exportQuestion]bool, len(p.multis))
+	a := newAssembler(p)
 	var (
 		code, gender, inst, country, date, name, email, org sql.RawBytes
 		roundID                                             int64
@@ -456,78 +565,82 @@ func (p *ExportPlan) assemble(rows *sql.Rows, emit func(row *ExportRow) error) (
 		curCode                                             []byte
 		curRound                                            int64
 		open                                                bool
-		n                                                   int64
 	)
-	flush := func() error {
-		for _, mq := range p.multis {
-			if !chosen[mq] {
-				continue
-			}
-			for i := mq.col; i < mq.col+mq.n; i++ {
-				if cells[i] == "" {
-					cells[i] = "0"
-				}
-			}
-		}
-		n++
-		return emit(row)
-	}
 	for rows.Next() {
 		if err := rows.Scan(&code, &roundID, &gender, &inst, &country, &date, &name, &email, &org, &qid, &rowKey, &value); err != nil {
-			return n, err
+			return a.n, err
 		}
 		if !open || roundID != curRound || string(code) != string(curCode) {
 			if open {
-				if err := flush(); err != nil {
-					return n, err
+				if err := a.flush(emit); err != nil {
+					return a.n, err
 				}
 			}
 			open = true
 			curCode = append(curCode[:0], code...)
 			curRound = roundID
-			clear(cells)
-			clear(chosen)
-			cells[colRespondent] = string(code)
-			cells[colRound] = strconv.FormatInt(roundID, 10)
-			cells[colGender] = string(gender)
-			cells[colInstitution] = string(inst)
-			cells[colRegion], cells[colCountry] = p.placeCells(string(country))
-			cells[colSubmitted] = normalizeDate(string(date), p.Identified)
-			row.OwnName, row.OwnEmail = string(name), string(email)
-			if p.Identified {
-				cells[nFixed], cells[nFixed+1], cells[nFixed+2] = row.OwnName, row.OwnEmail, string(org)
-			}
+			a.start(code, roundID, gender, inst, country, date, name, email, org)
 		}
-		if !qid.Valid {
-			continue
-		}
-		eq := p.questions[qid.Int64]
-		if eq == nil {
-			continue
-		}
-		switch eq.kind {
-		case QMultiChoice:
-			if off, ok := eq.opts[string(value)]; ok {
-				cells[eq.col+off] = "1"
-				chosen[eq] = true
-			}
-		case QMatrixYesNo:
-			if off, ok := eq.opts[string(rowKey)]; ok {
-				cells[eq.col+off] = string(value)
-			}
-		default:
-			cells[eq.col] = string(value)
+		if qid.Valid {
+			a.answer(qid.Int64, rowKey, value)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return n, err
+		return a.n, err
 	}
 	if open {
-		if err := flush(); err != nil {
-			return n, err
+		if err := a.flush(emit); err != nil {
+			return a.n, err
 		}
 	}
-	return n, nil
+	return a.n, nil
+}
+
+// assembleMerged walks two cursors in the same order and the same
+// snapshot: heads (one row per response, with the respondent's columns)
+// and answers (response id, question, row key, value). The respondent's
+// columns cross from SQLite to Go once per response instead of once per
+// answer.
+func (p *ExportPlan) assembleMerged(heads, answers *sql.Rows, emit func(row *ExportRow) error) (int64, error) {
+	a := newAssembler(p)
+	var (
+		code, gender, inst, country, date, name, email, org sql.RawBytes
+		respID, roundID                                     int64
+		aResp, aQ                                           int64
+		rowKey, value                                       sql.RawBytes
+		pending                                             bool // an answer row read but not used yet
+		ansDone                                             bool
+	)
+	for heads.Next() {
+		if err := heads.Scan(&code, &respID, &roundID, &gender, &inst, &country, &date, &name, &email, &org); err != nil {
+			return a.n, err
+		}
+		a.start(code, roundID, gender, inst, country, date, name, email, org)
+		for !ansDone {
+			if !pending {
+				if !answers.Next() {
+					ansDone = true
+					break
+				}
+				if err := answers.Scan(&aResp, &aQ, &rowKey, &value); err != nil {
+					return a.n, err
+				}
+				pending = true
+			}
+			if aResp != respID {
+				break // the next response's answers
+			}
+			a.answer(aQ, rowKey, value)
+			pending = false
+		}
+		if err := a.flush(emit); err != nil {
+			return a.n, err
+		}
+	}
+	if err := heads.Err(); err != nil {
+		return a.n, err
+	}
+	return a.n, answers.Err()
 }
 
 // normalizeDate keeps the date of a submission (the query gives the date;
