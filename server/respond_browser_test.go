@@ -139,10 +139,10 @@ func TestBrowserRespondJourney(t *testing.T) {
 	}
 }
 
-// waitContains polls until the element's text contains want (up to 10 s).
+// waitContains polls until the element's text contains want (up to 20 s).
 func waitContains(sel, want string) chromedp.Action {
 	return chromedp.ActionFunc(func(ctx context.Context) error {
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(20 * time.Second)
 		var got string
 		for time.Now().Before(deadline) {
 			if err := chromedp.Run(ctx, chromedp.Text(sel, &got, chromedp.ByQuery)); err != nil {
@@ -157,10 +157,10 @@ func waitContains(sel, want string) chromedp.Action {
 	})
 }
 
-// waitText polls until the element's text equals want (up to 10 s).
+// waitText polls until the element's text equals want (up to 20 s).
 func waitText(sel, want string) chromedp.Action {
 	return chromedp.ActionFunc(func(ctx context.Context) error {
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(20 * time.Second)
 		var got string
 		for time.Now().Before(deadline) {
 			if err := chromedp.Run(ctx, chromedp.Text(sel, &got, chromedp.ByQuery)); err != nil {
