@@ -70,8 +70,15 @@ func (h *Handler) Login(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
-// Logout ends the session everywhere it is stored.
+// Logout ends the session everywhere it is stored; on the API with a
+// bearer token, it revokes that token.
 func (h *Handler) Logout(c echo.Context) error {
+	if tok := bearer(c.Request()); tok != "" {
+		if err := h.Store.DeleteAPIToken(c.Request().Context(), tok, CurrentStaff(c)); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
 	if err := h.endStaffSession(c); err != nil {
 		return err
 	}

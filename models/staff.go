@@ -451,6 +451,16 @@ func (s *Store) CreateAPIToken(ctx context.Context, st *Staff) (string, time.Tim
 	return tok, t.ExpiresAt, err
 }
 
+// DeleteAPIToken revokes one bearer token.
+func (s *Store) DeleteAPIToken(ctx context.Context, tok string, st *Staff) error {
+	return s.Write(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec("DELETE FROM api_tokens WHERE token_hash = ?", HashToken(tok)).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, st, "auth.token_revoked", "", nil)
+	})
+}
+
 // FindAPIToken returns the account behind a live bearer token.
 func (s *Store) FindAPIToken(ctx context.Context, tok string) (*Staff, error) {
 	var t APIToken

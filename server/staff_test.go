@@ -157,3 +157,17 @@ func TestStaffAPI(t *testing.T) {
 		}
 	})
 }
+
+func TestBearerLogoutRevokesToken(t *testing.T) {
+	eachDB(t, func(t *testing.T, ta *testApp) {
+		_, tok := ta.newStaff("analyst")
+		_, other := ta.newStaff("analyst")
+		if r := ta.api("POST", "/api/v1/auth/logout", tok, nil); r.Status != http.StatusNoContent {
+			t.Fatalf("logout: %d %s", r.Status, r.Body)
+		}
+		if r := ta.api("GET", "/api/v1/me", tok, nil); r.Status != http.StatusUnauthorized {
+			t.Fatalf("revoked token: %d", r.Status)
+		}
+		ta.mustAPI(http.StatusOK, "GET", "/api/v1/me", other, nil)
+	})
+}
