@@ -238,10 +238,10 @@ func (w *Worker) deliver(ctx context.Context, s *smtpConn, m *models.OutboxMessa
 	s.close() // start the next message on a fresh connection
 	switch classify(err) {
 	case permanent:
-		w.Log.Warn("mail refused permanently", "outbox_id", m.ID, "err", err)
+		w.Log.Warn("mail refused permanently", "outbox_id", m.ID, "smtp", smtpCode(err))
 		return false, w.Store.MarkMailFailed(rec, m, claim, err.Error())
 	case ambiguous:
-		w.Log.Warn("mail perhaps delivered: connection lost at the end of DATA", "outbox_id", m.ID, "err", err)
+		w.Log.Warn("mail perhaps delivered: connection lost at the end of DATA", "outbox_id", m.ID)
 		return false, w.Store.MarkMailFailed(rec, m, claim, models.InterruptedError+": "+err.Error())
 	}
 	if m.Attempts >= w.cfg.MaxAttempts {
@@ -249,7 +249,7 @@ func (w *Worker) deliver(ctx context.Context, s *smtpConn, m *models.OutboxMessa
 	}
 	delay := w.cfg.Backoff << min(m.Attempts-1, 20)
 	delay = min(delay, 6*time.Hour)
-	w.Log.Info("mail deferred", "outbox_id", m.ID, "attempt", m.Attempts, "retry_in", delay, "err", err)
+	w.Log.Info("mail deferred", "outbox_id", m.ID, "attempt", m.Attempts, "retry_in", delay, "smtp", smtpCode(err))
 	return false, w.Store.MarkMailRetry(rec, m, claim, err.Error(), w.Store.Now().Add(delay))
 }
 
@@ -300,6 +300,16 @@ func classify(err error) outcome {
 		}
 	}
 	return temporary
+}
+
+// smtpCode is what the logs say of a send error: the SMTP code and stage,
+// never the text (it may name the recipient; the outbox keeps it for staff).
+func smtpCode(err error) string {
+	var se *gomail.SendError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%d (%s)", se.ErrorCode(), se.Reason)
+	}
+	return "connection error"
 }
 
 func sortByID(b []models.OutboxMessage) {

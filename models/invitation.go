@@ -191,8 +191,31 @@ func (s *Store) FindInvitationByToken(ctx context.Context, tok string) (*Invitat
 	if err != nil {
 		return nil, translate(err)
 	}
-	if inv.RevokedAt != nil || (inv.ExpiresAt != nil && s.Now().After(*inv.ExpiresAt)) {
+	if inv.RevokedAt != nil {
 		return nil, ErrNotFound
 	}
+	if inv.ExpiresAt != nil && s.Now().After(*inv.ExpiresAt) {
+		// The stored expiry may predate a round added or moved later:
+		// ask the rounds before turning the link away.
+		exp, err := InvitationExpiry(db, inv.ConsultationID)
+		if err != nil {
+			return nil, err
+		}
+		if exp != nil && !s.Now().Before(*exp) {
+			return nil, ErrNotFound
+		}
+		inv.ExpiresAt = exp
+	}
 	return &inv, nil
+}
+
+// refreshExpiry sets the expiry of a consultation's live invitations to
+// when its last round closes now (rounds may have been added or moved
+// since the invitations were issued).
+func refreshExpiry(tx *gorm.DB, consultationID int64) (*time.Time, error) {
+	exp, err := InvitationExpiry(tx, consultationID)
+	if err != nil {
+		return nil, err
+	}
+	return exp, tx.Model(&Invitation{}).Where("consultation_id = ? AND revoked_at IS NULL", consultationID).Update("expires_at", exp).Error
 }

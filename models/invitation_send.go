@@ -124,7 +124,7 @@ func (s *Store) StartInvitations(ctx context.Context, actor *Staff, req InviteRe
 		if err != nil {
 			return err
 		}
-		exp, err := InvitationExpiry(tx, c.ID)
+		exp, err := refreshExpiry(tx, c.ID)
 		if err != nil {
 			return err
 		}
@@ -297,6 +297,9 @@ func (s *Store) StartReminders(ctx context.Context, actor *Staff, consultationID
 		if err := tx.Select("id").Take(&c, consultationID).Error; err != nil {
 			return translate(err)
 		}
+		if _, err := refreshExpiry(tx, c.ID); err != nil {
+			return err
+		}
 		var ids []int64
 		if err := tx.Model(&Invitation{}).
 			Where("consultation_id = ? AND revoked_at IS NULL AND status NOT IN ? AND (expires_at IS NULL OR expires_at > ?)",
@@ -370,6 +373,9 @@ func (s *Store) ReissueInvitation(ctx context.Context, actor *Staff, id int64, r
 		if live > 0 {
 			return E(ErrConflict, "invitation_superseded", "invite.error_superseded")
 		}
+		if _, err := refreshExpiry(tx, old.ConsultationID); err != nil {
+			return err
+		}
 		if old.RevokedAt == nil {
 			if err := revokeTx(tx, now, actor, &old, "invitation.reissue"); err != nil {
 				return err
@@ -427,6 +433,16 @@ func (s *Store) ResendLinks(ctx context.Context, email string, render func(c *Co
 			return err
 		}
 		p := &ps[0]
+		var cids []int64
+		if err := tx.Model(&Invitation{}).Where("participant_id = ? AND revoked_at IS NULL", p.ID).Distinct("consultation_id").
+			Pluck("consultation_id", &cids).Error; err != nil {
+			return err
+		}
+		for _, cid := range cids {
+			if _, err := refreshExpiry(tx, cid); err != nil {
+				return err
+			}
+		}
 		var invs []Invitation
 		if err := tx.Where("participant_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", p.ID, now).
 			Order("id").Limit(50).Find(&invs).Error; err != nil {

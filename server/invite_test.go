@@ -455,3 +455,37 @@ func TestInvitationStaffPages(t *testing.T) {
 		t.Fatalf("revoke without CSRF: %d", status)
 	}
 }
+
+func TestLinkLivesUntilLastRoundCloses(t *testing.T) {
+	ta := sqliteApp(t)
+	_, tok := ta.newStaff("organizer")
+	cid := ta.consultation("Expiry", models.UnitPerson) // one round closing in 30 days
+	pid := ta.participant("Ana", "ana@example.org", "AT", "")
+	ta.mustAPI(202, "POST", ta.path("/api/v1/consultations/%d/invitations", cid), tok, map[string]any{"participant_ids": []int64{pid}})
+	ta.runJobs()
+	if err := ta.mailWorker("", 10).Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	link := tokenIn(t, outboxOf(t, ta.Store)[0].TextBody)
+	ctx := context.Background()
+	inv, err := ta.Store.FindInvitationByToken(ctx, link)
+	if err != nil || inv.ExpiresAt == nil || !inv.ExpiresAt.Equal(ta.Clock.Now().Add(30*24*time.Hour)) {
+		t.Fatalf("expiry %v, %v", inv, err)
+	}
+	// A second round added later, closing in 60 days, keeps the link alive past the first.
+	now := ta.Clock.Now()
+	closes := now.Add(60 * 24 * time.Hour)
+	if err := ta.Store.Write(ctx, func(tx *gorm.DB) error {
+		return tx.Create(&models.Round{ConsultationID: cid, Position: 1, Title: "Round 2", ClosesAt: &closes, State: models.RoundDraft, CreatedAt: now, UpdatedAt: now}).Error
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ta.Clock.Advance(45 * 24 * time.Hour)
+	if _, err := ta.Store.FindInvitationByToken(ctx, link); err != nil {
+		t.Fatalf("link died with the first round although a later one is open: %v", err)
+	}
+	ta.Clock.Advance(16 * 24 * time.Hour)
+	if _, err := ta.Store.FindInvitationByToken(ctx, link); !errors.Is(err, models.ErrNotFound) {
+		t.Fatalf("link alive after the last round closed: %v", err)
+	}
+}
