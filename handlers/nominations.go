@@ -365,8 +365,9 @@ func (h *Handler) NominationForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// The token stays out of Referer headers of any outgoing link.
+	// The token stays out of Referer headers and shared caches.
 	c.Response().Header().Set("Referrer-Policy", "no-referrer")
+	c.Response().Header().Set("Cache-Control", "no-store")
 	return h.nominationFormPage(c, http.StatusOK, info, map[string]string{"nominator_email": h.rememberedNominator(c)}, nil)
 }
 

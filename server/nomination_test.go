@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -334,4 +335,39 @@ func mustAtoi(t *testing.T, s string) int64 {
 		n = n*10 + int64(c-'0')
 	}
 	return n
+}
+
+// Concurrent nominations from one State never exceed max_per_country.
+func TestNominationCapUnderConcurrency(t *testing.T) {
+	eachDB(t, func(t *testing.T, ta *testApp) {
+		_, org := ta.newStaff("organizer")
+		cid := createConsultation(t, ta, "Cap")
+		call := ta.mustAPI(http.StatusCreated, "POST", pathf("/api/v1/consultations/%d/nomination-calls", cid), org,
+			map[string]any{"closes_at": ta.Store.Now().Add(time.Hour).Format(time.RFC3339), "max_per_country": 2, "countries": []string{"CL"}})
+		tok := tokenOf(linkOf(t, call, "CL"))
+		const n = 10
+		statuses := make(chan int, n)
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				statuses <- ta.api("POST", "/api/v1/nominate/"+tok, "", map[string]any{"name": pathf("Expert %d", i),
+					"email": pathf("e%d@x.cl", i), "institution": "U", "expertise": "E"}).Status
+			}(i)
+		}
+		wg.Wait()
+		close(statuses)
+		count := map[int]int{}
+		for s := range statuses {
+			count[s]++
+		}
+		if count[http.StatusCreated] != 2 || count[http.StatusConflict] != n-2 {
+			t.Fatalf("statuses = %v", count)
+		}
+		sum, _ := ta.Store.NominationCallSummary(context.Background(), int64(call["id"].(float64)))
+		if sum.Nominees != 2 {
+			t.Fatalf("nominees = %d", sum.Nominees)
+		}
+	})
 }
