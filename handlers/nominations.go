@@ -565,7 +565,11 @@ func (h *Handler) ReissueNominationLinkPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	link, err := h.Store.ReissueNominationLink(c.Request().Context(), id, c.Param("country"), m, CurrentStaff(c))
+	country := c.Param("country")
+	if country == "" {
+		country = c.FormValue("country")
+	}
+	link, err := h.Store.ReissueNominationLink(c.Request().Context(), id, country, m, CurrentStaff(c))
 	if err != nil {
 		return err
 	}
@@ -614,12 +618,16 @@ func (h *Handler) nominationCallPage(c echo.Context, status int, errFor int64, e
 		noms[i] = nominationView{n.ID, countryName(l, n.Country), n.Name, n.Email, n.Institution, n.Position, n.Expertise,
 			n.Status, l.T("nomination.status." + n.Status), n.Reason, n.Status == models.NominationPending}
 	}
+	callCountries := make([]Option, len(sum.Countries))
+	for i, code := range sum.Countries {
+		callCountries[i] = Option{code, countryName(l, code)}
+	}
 	ca := sum.Call.ClosesAt
 	p := h.page(c, "nomination.call_title")
 	p.Errors = errs
 	p.Data = map[string]any{"Call": sum.Call, "Consultation": cons, "Summary": sum, "Tallies": tallies, "Nominations": noms,
 		"Deadline": mail.FormatDeadline(&ca), "Open": h.Store.Now().Before(ca), "ErrFor": errFor,
-		"Invited": len(sum.Countries), "Silent": len(sum.Countries) - sum.CountriesNominated}
+		"Invited": len(sum.Countries), "Silent": len(sum.Countries) - sum.CountriesNominated, "CallCountries": callCountries}
 	return h.render(c, status, "nominations/call", p)
 }
 

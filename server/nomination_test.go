@@ -310,6 +310,11 @@ func TestNominationFormWithoutJS(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(body, "1 States nominated 1 experts") || !strings.Contains(body, `<th scope="row">Ghana</th><td>1</td><td>0</td><td>1</td>`) {
 		t.Fatalf("call page: %d %s", status, body)
 	}
+	// Replace Peru's link on the page: shown once, the old one stops.
+	status, _, body = staff.post("/staff/nomination-calls/"+callID+"/links", url.Values{"country": {"PE"}})
+	if newLinks := nomLinkRe.FindAllString(body, -1); status != http.StatusOK || len(newLinks) != 3 || !strings.Contains(body, "Peru") {
+		t.Fatalf("reissue page: %d %d", status, len(newLinks))
+	}
 	n, _ := ta.Store.NominationCallSummary(context.Background(), mustAtoi(t, callID))
 	status, _, body = staff.post(pathf("/staff/nominations/%d/decline", n.Nominations[0].ID), url.Values{"reason": {""}})
 	if status != http.StatusUnprocessableEntity || !strings.Contains(body, pathf(`aria-describedby="reason-%d-error"`, n.Nominations[0].ID)) {

@@ -197,7 +197,7 @@ func (a *App) routes() *echo.Echo {
 	e.GET("/staff/nomination-calls", h.AllNominationCallsPage, analyst)
 	e.GET("/staff/nomination-calls/:id", h.NominationCallPage, analyst)
 	e.POST("/staff/nomination-calls/:id/links.csv", h.NominationLinksCSV, organizer)
-	e.POST("/staff/nomination-calls/:id/links/:country", h.ReissueNominationLinkPage, organizer)
+	e.POST("/staff/nomination-calls/:id/links", h.ReissueNominationLinkPage, organizer)
 	e.POST("/staff/nominations/:id/approve", h.ApproveNominationPage, organizer)
 	e.POST("/staff/nominations/:id/decline", h.DeclineNominationPage, organizer)
 
