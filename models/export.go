@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -437,7 +438,13 @@ func (s *Store) StreamExport(ctx context.Context, p *ExportPlan, emit func(row *
 	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
 		return 0, err
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+	defer func() {
+		// A connection that could not end its transaction must not go back
+		// to the pool (it would serve later reads from an old snapshot).
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); err != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
 	hq, aq, args := s.exportMergedQueries(p)
 	heads, err := conn.QueryContext(ctx, hq, args...)
 	if err != nil {

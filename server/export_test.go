@@ -600,3 +600,24 @@ func TestCodebook(t *testing.T) {
 }
 
 func exItoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// A respondent's browser session (opened by the personal link) gives no
+// access to the export, the codebook or the staff page.
+func TestExportRefusesRespondentSession(t *testing.T) {
+	ta := sqliteApp(t)
+	fx := seedExport(t, ta, models.UnitPerson, 2)
+	b := ta.browser()
+	status, _ := b.get("/r/" + fx.InviteToken)
+	if status != http.StatusSeeOther {
+		t.Fatalf("opening the personal link: %d", status)
+	}
+	id := exItoa(fx.ConsultationID)
+	for _, path := range []string{"/api/v1/consultations/" + id + "/export?format=csv", "/api/v1/consultations/" + id + "/codebook"} {
+		if status, body := b.get(path); status != http.StatusUnauthorized || strings.Contains(body, "QX7K2M") {
+			t.Errorf("%s with a respondent session: %d", path, status)
+		}
+	}
+	if status, _ := b.get("/staff/consultations/" + id + "/export"); status != http.StatusSeeOther {
+		t.Errorf("export page with a respondent session: %d, want a redirect to the login", status)
+	}
+}
