@@ -235,3 +235,51 @@ func TestWriteCancelledContextBeforeQueue(t *testing.T) {
 		t.Fatal("a write that reported an error was committed")
 	}
 }
+
+// BenchmarkWrite compares one small durable write at a time (each its own
+// fsync'd commit) with many concurrent writers sharing group commits.
+// go test -run=^$ -bench=BenchmarkWrite -benchtime=2000x ./models
+func BenchmarkWrite(b *testing.B) {
+	for _, mode := range []string{"serial", "concurrent-64"} {
+		b.Run(mode, func(b *testing.B) {
+			s := modeltest.SQLite(b)
+			if err := s.MigrateList(context.Background(), []models.Migration{{Version: 9500, Name: "scratch",
+				SQL: "CREATE TABLE scratch (id {{ID}}, n INTEGER NOT NULL);\n"}}); err != nil {
+				b.Fatal(err)
+			}
+			write := func(i int) {
+				if err := s.Write(context.Background(), func(tx *gorm.DB) error {
+					return tx.Exec("INSERT INTO scratch (n) VALUES (?)", i).Error
+				}); err != nil {
+					b.Error(err)
+				}
+			}
+			before := s.Batches()
+			b.ResetTimer()
+			if mode == "serial" {
+				for i := range b.N {
+					write(i)
+				}
+			} else {
+				var wg sync.WaitGroup
+				next := make(chan int)
+				for range 64 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for i := range next {
+							write(i)
+						}
+					}()
+				}
+				for i := range b.N {
+					next <- i
+				}
+				close(next)
+				wg.Wait()
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/float64(max(1, s.Batches()-before)), "writes/commit")
+		})
+	}
+}
