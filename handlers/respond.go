@@ -416,6 +416,10 @@ func (h *Handler) questionsPage(c echo.Context, j *models.Journey, page, status 
 // respondGate sends a person to the step they are missing, or to the
 // read-only page once the round is closed; it returns true when it wrote.
 func (h *Handler) respondGate(c echo.Context, j *models.Journey) (bool, error) {
+	if c.Request().Method != http.MethodGet && j.Round != nil && j.Round.StateAt(h.Store.Now()) == models.RoundClosed {
+		// A form sent after the round closed: 409, with the read-only page.
+		return true, h.closedPage(c, j, http.StatusConflict)
+	}
 	if !j.HasConsent() || j.NeedsDemographics() || j.Round == nil || j.Round.StateAt(h.Store.Now()) != models.RoundOpen {
 		return true, h.RespondHome(c)
 	}
