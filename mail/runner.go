@@ -73,6 +73,9 @@ func (r *Runner) RunPending(ctx context.Context) (int, error) {
 	r.init()
 	n := 0
 	for ctx.Err() == nil {
+		if ok, err := r.Store.JobsWaiting(ctx); err != nil || !ok {
+			return n, err
+		}
 		j, err := r.Store.ClaimJob(ctx, r.id, r.Lease)
 		if err != nil || j == nil {
 			return n, err

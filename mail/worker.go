@@ -149,10 +149,16 @@ func (w *Worker) Run(ctx context.Context) {
 // Concurrency connections until nothing is due.
 func (w *Worker) Drain(ctx context.Context) error {
 	if !w.Enabled() {
+		if due, err := w.Store.MailWaiting(ctx); err != nil || !due {
+			return err
+		}
 		n, err := w.Store.HoldMail(ctx)
 		if n > 0 {
 			w.Log.Info("no SMTP server configured (FOCAL_SMTP_URL): messages held in the outbox", "messages", n)
 		}
+		return err
+	}
+	if due, err := w.Store.MailWaiting(ctx); err != nil || !due {
 		return err
 	}
 	if n, err := w.Store.ExpireMailLeases(ctx); err != nil {

@@ -93,6 +93,14 @@ func (s *Store) FindJob(ctx context.Context, id int64) (*Job, error) {
 	return &j, nil
 }
 
+// JobsWaiting reports, with a read, whether a job can be claimed.
+func (s *Store) JobsWaiting(ctx context.Context) (bool, error) {
+	var ids []int64
+	err := s.R.WithContext(ctx).Model(&Job{}).Where("state = ? OR (state = ? AND claimed_until < ?)", JobQueued, JobRunning, s.Now()).
+		Limit(1).Pluck("id", &ids).Error
+	return len(ids) > 0, err
+}
+
 // ClaimJob takes the oldest runnable job (queued, or running with an
 // expired lease: its runner died) for runner until the lease ends. Nil
 // when there is none.

@@ -53,6 +53,18 @@ func (s *Store) ClaimMail(ctx context.Context, worker string, n int, lease time.
 	return out, nil
 }
 
+// MailWaiting reports, with a read, whether the worker has anything to
+// do (a message due, or a claim whose lease ran out), so an idle worker
+// does not write every few seconds.
+func (s *Store) MailWaiting(ctx context.Context) (bool, error) {
+	now := s.Now()
+	var ids []int64
+	err := s.R.WithContext(ctx).Model(&OutboxMessage{}).
+		Where("(status = ? AND next_attempt_at <= ?) OR (status = ? AND claimed_until < ?)", MailQueued, now, MailSending, now).
+		Limit(1).Pluck("id", &ids).Error
+	return len(ids) > 0, err
+}
+
 // MarkMailSent records a delivery (and the invitation's "sent").
 func (s *Store) MarkMailSent(ctx context.Context, m *OutboxMessage, worker string) error {
 	now := s.Now()
