@@ -279,7 +279,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*Staf
 	var st Staff
 	err := s.R.WithContext(ctx).Where("email = ?", NormalizeEmail(email)).First(&st).Error
 	if err != nil {
-		CheckPassword(dummyHash, password)
+		CheckPassword(dummyHash(), password)
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil, ErrUnauthorized
 		}

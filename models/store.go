@@ -129,7 +129,7 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		// synchronous=FULL: a commit is on disk before we answer 2xx. Group
 		// commit (see Write) keeps the cost of that low.
 		common := "_foreign_keys=on&_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_cache_size=-32000"
-		w, err := gorm.Open(sqlite.Open("file:"+dsn+"?"+common+"&_txlock=immediate"), cfg)
+		w, err := gorm.Open(sqlite.Open("file:"+uriPath(dsn)+"?"+common+"&_txlock=immediate"), cfg)
 		if err != nil {
 			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
 		}
@@ -137,7 +137,7 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		wdb.SetMaxOpenConns(1)
 		wdb.SetMaxIdleConns(1)
 		wdb.SetConnMaxLifetime(0)
-		r, err := gorm.Open(sqlite.Open("file:"+dsn+"?"+common+"&_query_only=on"), cfg)
+		r, err := gorm.Open(sqlite.Open("file:"+uriPath(dsn)+"?"+common+"&_query_only=on"), cfg)
 		if err != nil {
 			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
 		}
@@ -172,6 +172,12 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		return nil, fmt.Errorf("database does not answer: %w", err)
 	}
 	return s, nil
+}
+
+// uriPath escapes the characters that a SQLite file: URI would read as
+// syntax, so a path with "#", "?" or "%" names the file it says.
+func uriPath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(p)
 }
 
 func checkWritable(dir string) error {
