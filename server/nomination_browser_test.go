@@ -82,7 +82,7 @@ func TestBrowserNominationFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if headline != "1 States nominated 2 experts" {
+	if headline != "1 State nominated 2 experts" {
 		t.Errorf("headline = %q", headline)
 	}
 	if !strings.Contains(roster, "Rosa Quispe") || !strings.Contains(roster, "Peru") || strings.Contains(roster, "Jorge Ramos") {

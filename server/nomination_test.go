@@ -307,7 +307,7 @@ func TestNominationFormWithoutJS(t *testing.T) {
 	}
 	// The staff page: headline, table per State, decline needs a reason.
 	status, body = staff.get("/staff/nomination-calls/" + callID)
-	if status != http.StatusOK || !strings.Contains(body, "1 States nominated 1 experts") || !strings.Contains(body, `<th scope="row">Ghana</th><td>1</td><td>0</td><td>1</td>`) {
+	if status != http.StatusOK || !strings.Contains(body, "1 State nominated 1 expert") || !strings.Contains(body, `<th scope="row">Ghana</th><td>1</td><td>0</td><td>1</td>`) {
 		t.Fatalf("call page: %d %s", status, body)
 	}
 	// Replace Peru's link on the page: shown once, the old one stops.
@@ -320,7 +320,7 @@ func TestNominationFormWithoutJS(t *testing.T) {
 	if status != http.StatusUnprocessableEntity || !strings.Contains(body, pathf(`aria-describedby="reason-%d-error"`, n.Nominations[0].ID)) {
 		t.Fatalf("decline without reason: %d", status)
 	}
-	if status, body = staff.get("/staff/nomination-calls"); !strings.Contains(body, "Treatment services") || !strings.Contains(body, "1 States nominated 1 experts") {
+	if status, body = staff.get("/staff/nomination-calls"); !strings.Contains(body, "Treatment services") || !strings.Contains(body, "1 State nominated 1 expert") {
 		t.Errorf("calls overview: %d %s", status, body)
 	}
 	// After the deadline the form says so.
