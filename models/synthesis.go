@@ -238,8 +238,11 @@ func (s *Store) Synthesis(ctx context.Context, consultationID int64, f Synthesis
 	}
 	out.Demographics.Region = breakdown(Regions, region, out.Respondents)
 
-	if err := db.Raw("SELECT COUNT(DISTINCT participant_id) FROM invitations WHERE consultation_id = ? AND revoked_at IS NULL AND status <> ?",
-		c.ID, InvRevoked).Scan(&out.Invited).Error; err != nil {
+	// A live invitation is unique per participant (partial unique index
+	// invitations_live_participant) and revoking sets revoked_at, so this
+	// count is answered from that index alone.
+	if err := db.Raw("SELECT COUNT(*) FROM invitations WHERE consultation_id = ? AND revoked_at IS NULL",
+		c.ID).Scan(&out.Invited).Error; err != nil {
 		return nil, err
 	}
 	if out.Invited > 0 {
