@@ -128,7 +128,7 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		}
 		// synchronous=FULL: a commit is on disk before we answer 2xx. Group
 		// commit (see Write) keeps the cost of that low.
-		common := "_foreign_keys=on&_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_cache_size=-32000"
+		common := "_foreign_keys=on&_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_cache_size=-32000&_stmt_cache_size=256"
 		w, err := gorm.Open(sqlite.Open("file:"+uriPath(dsn)+"?"+common+"&_txlock=immediate"), cfg)
 		if err != nil {
 			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
