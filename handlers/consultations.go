@@ -266,17 +266,21 @@ func (h *Handler) OpenRoundAPI(c echo.Context) error { return h.roundStateAPI(c,
 // CloseRoundAPI is POST /api/v1/rounds/{id}/close.
 func (h *Handler) CloseRoundAPI(c echo.Context) error { return h.roundStateAPI(c, false) }
 
-func (h *Handler) roundStateAPI(c echo.Context, open bool) error {
+// changeRoundState opens or closes the round named in the path: the one
+// model call behind both the API and the page buttons.
+func (h *Handler) changeRoundState(c echo.Context, open bool) (*models.Round, error) {
 	id, err := paramID(c, "id")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var r *models.Round
 	if open {
-		r, err = h.Store.OpenRound(c.Request().Context(), id, CurrentStaff(c))
-	} else {
-		r, err = h.Store.CloseRound(c.Request().Context(), id, CurrentStaff(c))
+		return h.Store.OpenRound(c.Request().Context(), id, CurrentStaff(c))
 	}
+	return h.Store.CloseRound(c.Request().Context(), id, CurrentStaff(c))
+}
+
+func (h *Handler) roundStateAPI(c echo.Context, open bool) error {
+	r, err := h.changeRoundState(c, open)
 	if err != nil {
 		return err
 	}
@@ -464,16 +468,7 @@ func (h *Handler) OpenRoundPage(c echo.Context) error  { return h.roundStatePage
 func (h *Handler) CloseRoundPage(c echo.Context) error { return h.roundStatePage(c, false) }
 
 func (h *Handler) roundStatePage(c echo.Context, open bool) error {
-	id, err := paramID(c, "id")
-	if err != nil {
-		return err
-	}
-	var r *models.Round
-	if open {
-		r, err = h.Store.OpenRound(c.Request().Context(), id, CurrentStaff(c))
-	} else {
-		r, err = h.Store.CloseRound(c.Request().Context(), id, CurrentStaff(c))
-	}
+	r, err := h.changeRoundState(c, open)
 	if err != nil {
 		return err
 	}
