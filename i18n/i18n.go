@@ -29,6 +29,8 @@ type Bundle struct {
 	b     *goi18n.Bundle
 	langs []language.Tag
 	ids   map[string]bool
+	// matcher is built once: it is costly and every request needs it.
+	matcher language.Matcher
 }
 
 // New loads every catalogue in locales/.
@@ -51,7 +53,8 @@ func New() (*Bundle, error) {
 			}
 		}
 	}
-	return &Bundle{b: b, langs: b.LanguageTags(), ids: ids}, nil
+	langs := b.LanguageTags()
+	return &Bundle{b: b, langs: langs, ids: ids, matcher: language.NewMatcher(langs)}, nil
 }
 
 // Has reports whether the default catalogue defines id.
@@ -93,7 +96,7 @@ type Localizer struct {
 func (b *Bundle) Localizer(prefs ...string) *Localizer {
 	l := goi18n.NewLocalizer(b.b, prefs...)
 	lang := Default.String()
-	matcher := language.NewMatcher(b.langs)
+	matcher := b.matcher
 	for _, p := range prefs {
 		if p == "" {
 			continue
