@@ -107,9 +107,10 @@ type QuestionView struct {
 	Selected   map[string]bool
 	Matrix     map[string]string
 	ScaleSteps []string
-	Countries  []models.Country
-	Error      string
-	Preview    bool
+	// CountryOptions are the <option>s of a country question.
+	CountryOptions htmltemplate.HTML
+	Error          string
+	Preview        bool
 }
 
 // T translates for the partial.
@@ -142,9 +143,6 @@ func (h *Handler) questionView(l *i18n.Localizer, q *models.Question, n int, raw
 			v.ScaleSteps = append(v.ScaleSteps, models.FormatNumber(x))
 		}
 	}
-	if q.Kind == models.QCountry {
-		v.Countries = models.Countries()
-	}
 	switch val := models.DecodeAnswer(q, raw).(type) {
 	case string:
 		v.Text = val
@@ -158,6 +156,9 @@ func (h *Handler) questionView(l *i18n.Localizer, q *models.Question, n int, raw
 	case float64:
 		v.Text = models.FormatNumber(val)
 		v.Selected[v.Text] = true
+	}
+	if q.Kind == models.QCountry {
+		v.CountryOptions = countryOptionsHTML(l, v.Text)
 	}
 	return v
 }
@@ -329,10 +330,10 @@ func (h *Handler) aboutPage(c echo.Context, j *models.Journey, status int, errs 
 	p, data := h.respondPage(c, "respond.about_title", j)
 	data["Genders"] = models.Genders
 	data["InstitutionTypes"] = models.InstitutionTypes
-	data["Countries"] = models.Countries()
 	if form == nil && j.Respondent != nil {
 		form = map[string]string{"gender": j.Respondent.Gender, "institution_type": j.Respondent.InstitutionType, "country": j.Respondent.Country}
 	}
+	data["CountryOptions"] = countryOptionsHTML(p.L, form["country"])
 	p.Errors, p.Form = errs, form
 	return h.render(c, status, "respond/about", p)
 }
