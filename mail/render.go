@@ -6,6 +6,7 @@ package mail
 
 import (
 	"bytes"
+	"fmt"
 	htmlstd "html"
 	htmltemplate "html/template"
 	netmail "net/mail"
@@ -39,7 +40,8 @@ func (r *Renderer) localizer(lang string) *i18n.Localizer {
 	return l
 }
 
-// NewRenderer parses templates/email/invite_*.{txt,html}. baseURL
+// NewRenderer parses templates/email/invite_*.{txt,html}: one message
+// template per format, whose intro and subject follow the kind. baseURL
 // (FOCAL_BASE_URL) builds every link; never a request's Host.
 func NewRenderer(bundle *i18n.Bundle, baseURL string) (*Renderer, error) {
 	txt, err := texttemplate.ParseFS(templates.FS, "email/invite_*.txt")
@@ -56,6 +58,7 @@ func NewRenderer(bundle *i18n.Bundle, baseURL string) (*Renderer, error) {
 // Data is what an email template receives.
 type Data struct {
 	l            *i18n.Localizer
+	Kind         string // models.MailKind*: picks the intro and subject
 	Name         string
 	Title        string
 	Description  string
@@ -93,15 +96,21 @@ func (r *Renderer) Link(token string) string { return r.baseURL + "/r/" + token 
 
 // Render renders a message of kind for one language.
 func (r *Renderer) Render(kind, lang string, d Data) (*Message, error) {
+	switch kind {
+	case models.MailKindInvitation, models.MailKindReminder, models.MailKindLink:
+	default:
+		return nil, fmt.Errorf("no email of kind %q", kind)
+	}
 	d.l = r.localizer(lang)
+	d.Kind = kind
 	if d.LinkPage == "" {
 		d.LinkPage = r.baseURL + "/link"
 	}
 	var tb, hb bytes.Buffer
-	if err := r.txt.ExecuteTemplate(&tb, "invite_"+kind+".txt", &d); err != nil {
+	if err := r.txt.ExecuteTemplate(&tb, "invite_message.txt", &d); err != nil {
 		return nil, err
 	}
-	if err := r.html.ExecuteTemplate(&hb, "invite_"+kind+".html", &d); err != nil {
+	if err := r.html.ExecuteTemplate(&hb, "invite_message.html", &d); err != nil {
 		return nil, err
 	}
 	subj := d.T("invite.mail."+kind+"_subject", "Title", HeaderSafe(d.Title))

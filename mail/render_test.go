@@ -48,3 +48,36 @@ func TestForConsultationMatchesDirectRender(t *testing.T) {
 		}
 	}
 }
+
+// One template serves every kind: each kind must get its own translated
+// intro and subject (never a raw message id), and an unknown kind fails.
+func TestRenderIntroFollowsKind(t *testing.T) {
+	b, err := i18n.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRenderer(b, "https://consult.example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	for _, kind := range []string{models.MailKindInvitation, models.MailKindReminder, models.MailKindLink} {
+		m, err := r.Render(kind, "en", Data{Name: "Ana", Title: "Policies", Link: r.Link("t")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, part := range []string{m.Subject, m.Text, m.HTML} {
+			if strings.Contains(part, "invite.mail.") {
+				t.Fatalf("%s: an untranslated message id in %q", kind, part)
+			}
+		}
+		intro := strings.SplitN(m.Text, "\n\n", 3)[1]
+		if other, dup := seen[intro]; dup {
+			t.Fatalf("%s and %s have the same intro %q", kind, other, intro)
+		}
+		seen[intro] = kind
+	}
+	if _, err := r.Render("bogus", "en", Data{}); err == nil {
+		t.Fatal("an unknown kind rendered")
+	}
+}
