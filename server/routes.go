@@ -226,6 +226,5 @@ func (a *App) routes() *echo.Echo {
 	e.POST("/staff/consultations/:id/export/identified", h.IdentifiedExportForm, admin)
 	e.GET("/staff/audit", h.AuditPage, admin)
 
-	_ = organizer
 	return e
 }
