@@ -52,6 +52,7 @@ var (
 	flagDB    = flag.String("db", "", "reuse this generated SQLite file (skips generation; needs -consultation and -round)")
 	flagCons  = flag.Int64("consultation", 0, "consultation id in -db")
 	flagRound = flag.Int64("round", 0, "round id in -db")
+	flagProf  = flag.Bool("profile", false, "build the server with -tags benchpprof and save a CPU profile of each timed server phase as <phase>.cpu in the work folder (give -dir to keep it)")
 )
 
 type row struct{ figure, value, baseline, ratio, target string }
@@ -91,7 +92,11 @@ func main() {
 	fmt.Fprintf(logw, "work folder %s; machine: %d cores, %s\n", dir, runtime.NumCPU(), machine())
 	server := filepath.Join(dir, "focal-server")
 	step("build the server")
-	cmd := exec.Command("go", "build", "-o", server, "./server")
+	args := []string{"build", "-o", server}
+	if *flagProf {
+		args = append(args, "-tags", "benchpprof")
+	}
+	cmd := exec.Command("go", append(args, "./server")...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	check(cmd.Run())
 
@@ -135,8 +140,9 @@ func main() {
 		srv := startServer(ctx, server, dir, "sqlite:"+dbPath)
 		var cpu0 time.Duration
 		rep, err := bench.RunLoad(ctx, bench.LoadConfig{BaseURL: srv.base, Tokens: fresh, Flow: "save-submit", Concurrency: *flagC, Duration: *flagD, Seed: 3,
-			OnTimed: func() { cpu0 = srv.cpu() }})
+			OnTimed: func() { cpu0 = srv.cpu(); srv.profile(dir, "savesubmit", *flagD) }})
 		cpu := srv.cpu() - cpu0
+		srv.waitProfile()
 		srv.stop()
 		if err != nil {
 			add(row{"save+submit through HTTP", "not measured: " + err.Error(), insert.String(), "—", "≥ 1.0× (issue 8), ≥ 0.5× (issue 3)"})
@@ -158,8 +164,10 @@ func main() {
 		if err != nil {
 			add(row{"personal-link page", "not measured: " + err.Error(), "—", "—", "≥ 0.8×"})
 		} else {
-			rep, err := bench.RunLoad(ctx, bench.LoadConfig{BaseURL: srv.base, Tokens: answered, Flow: "page", Concurrency: *flagC, Duration: *flagD})
+			rep, err := bench.RunLoad(ctx, bench.LoadConfig{BaseURL: srv.base, Tokens: answered, Flow: "page", Concurrency: *flagC, Duration: *flagD,
+				OnTimed: func() { srv.profile(dir, "page", *flagD) }})
 			check(err)
+			srv.waitProfile()
 			fmt.Fprint(logw, rep)
 			srv.stop()
 			base, stop, err := bench.PageBaseline("127.0.0.1:0", size)
@@ -288,10 +296,42 @@ const (
 
 // proc is a running server.
 type proc struct {
-	cmd  *exec.Cmd
-	base string
-	once sync.Once
+	cmd   *exec.Cmd
+	base  string
+	pprof string // the server's pprof address with -profile
+	prof  sync.WaitGroup
+	once  sync.Once
 }
+
+// profile saves a CPU profile of the server over about d (with -profile).
+func (p *proc) profile(dir, name string, d time.Duration) {
+	if p.pprof == "" {
+		return
+	}
+	secs := max(1, int(d.Seconds())-1)
+	p.prof.Add(1)
+	go func() {
+		defer p.prof.Done()
+		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprof, secs))
+		if err != nil {
+			fmt.Fprintln(logw, "   profile:", err)
+			return
+		}
+		defer resp.Body.Close()
+		out := filepath.Join(dir, name+".cpu")
+		f, err := os.Create(out)
+		if err != nil {
+			fmt.Fprintln(logw, "   profile:", err)
+			return
+		}
+		defer f.Close()
+		if _, err := io.Copy(f, resp.Body); err == nil {
+			fmt.Fprintf(logw, "   CPU profile of the server: %s (go tool pprof %s %s)\n", out, filepath.Join(dir, "focal-server"), out)
+		}
+	}()
+}
+
+func (p *proc) waitProfile() { p.prof.Wait() }
 
 func freePort() int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -311,8 +351,13 @@ func startServer(ctx context.Context, bin, dir, dbURL string) *proc {
 	logf, err := os.OpenFile(filepath.Join(dir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	check(err)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	var pprofAddr string
+	if *flagProf {
+		pprofAddr = fmt.Sprintf("127.0.0.1:%d", freePort())
+		cmd.Env = append(cmd.Env, "FOCAL_PPROF_ADDR="+pprofAddr)
+	}
 	check(cmd.Start())
-	p := &proc{cmd: cmd, base: base}
+	p := &proc{cmd: cmd, base: base, pprof: pprofAddr}
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(base + "/readyz")
