@@ -510,6 +510,9 @@ func (d *driver) pages(ctx context.Context) (*LoadReport, error) {
 	defer cancel()
 	var n atomic.Int64
 	var wg sync.WaitGroup
+	if d.cfg.OnTimed != nil {
+		d.cfg.OnTimed()
+	}
 	start := time.Now()
 	for w := 0; w < d.cfg.Concurrency; w++ {
 		wg.Add(1)

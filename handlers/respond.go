@@ -402,6 +402,7 @@ func (h *Handler) questionsPage(c echo.Context, j *models.Journey, page, status 
 		ids = append(ids, strconv.FormatInt(q.ID, 10))
 	}
 	data["Questions"] = views
+	data["QuestionsHTML"] = questionsHTML(views)
 	data["QIDs"] = strings.Join(ids, ",")
 	data["Page"] = page
 	data["Version"] = j.Version()
