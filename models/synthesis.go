@@ -199,7 +199,8 @@ func (s *Store) Synthesis(ctx context.Context, consultationID int64, f Synthesis
 
 	// Respondents per cell: round 0 counts respondents of any round.
 	var cells []cellCount
-	if err := db.Raw("SELECT round_id, gender, institution_type, country, respondents FROM tally_cells WHERE consultation_id = ? AND respondents <> 0",
+	if err := db.Raw("SELECT round_id, gender, institution_type, country, SUM(respondents) AS respondents FROM tally_cells WHERE consultation_id = ?"+
+		" GROUP BY round_id, gender, institution_type, country HAVING SUM(respondents) <> 0",
 		c.ID).Scan(&cells).Error; err != nil {
 		return nil, err
 	}
@@ -489,7 +490,8 @@ func (s *Store) CrossTab(ctx context.Context, consultationID int64, f SynthesisF
 		return nil, err
 	}
 	var cells []cellCount
-	if err := s.ReadDB(ctx).Raw("SELECT round_id, gender, institution_type, country, respondents FROM tally_cells WHERE consultation_id = ? AND round_id = ? AND respondents <> 0",
+	if err := s.ReadDB(ctx).Raw("SELECT round_id, gender, institution_type, country, SUM(respondents) AS respondents FROM tally_cells WHERE consultation_id = ? AND round_id = ?"+
+		" GROUP BY round_id, gender, institution_type, country HAVING SUM(respondents) <> 0",
 		consultationID, f.RoundID).Scan(&cells).Error; err != nil {
 		return nil, err
 	}
@@ -719,7 +721,8 @@ func (s *Store) QuestionCrossTab(ctx context.Context, consultationID int64, f Sy
 		opts = yesNoChoices("")
 	}
 	var cells []cellCount
-	if err := db.Raw("SELECT round_id, gender, institution_type, country, respondents FROM tally_cells WHERE consultation_id = ? AND round_id = ? AND respondents <> 0",
+	if err := db.Raw("SELECT round_id, gender, institution_type, country, SUM(respondents) AS respondents FROM tally_cells WHERE consultation_id = ? AND round_id = ?"+
+		" GROUP BY round_id, gender, institution_type, country HAVING SUM(respondents) <> 0",
 		consultationID, q.RoundID).Scan(&cells).Error; err != nil {
 		return nil, nil, err
 	}
@@ -727,16 +730,18 @@ func (s *Store) QuestionCrossTab(ctx context.Context, consultationID int64, f Sy
 		Value, Gender, InstitutionType, Country string
 		N                                       int64
 	}
-	if err := db.Raw(`SELECT value, gender, institution_type, country, count AS n FROM tally_answers
-		WHERE question_id = ? AND row_key = '' AND gender <> '*' AND institution_type <> '*' AND country <> '*' AND count <> 0`, q.ID).Scan(&vals).Error; err != nil {
+	if err := db.Raw(`SELECT value, gender, institution_type, country, SUM(count) AS n FROM tally_answers
+		WHERE question_id = ? AND row_key = '' AND gender <> '*' AND institution_type <> '*' AND country <> '*'
+		GROUP BY value, gender, institution_type, country HAVING SUM(count) <> 0`, q.ID).Scan(&vals).Error; err != nil {
 		return nil, nil, err
 	}
 	var answered []struct {
 		Gender, InstitutionType, Country string
 		N                                int64
 	}
-	if err := db.Raw(`SELECT gender, institution_type, country, count AS n FROM tally_answered
-		WHERE question_id = ? AND row_key = '' AND gender <> '*' AND institution_type <> '*' AND country <> '*' AND count <> 0`, q.ID).Scan(&answered).Error; err != nil {
+	if err := db.Raw(`SELECT gender, institution_type, country, SUM(count) AS n FROM tally_answered
+		WHERE question_id = ? AND row_key = '' AND gender <> '*' AND institution_type <> '*' AND country <> '*'
+		GROUP BY gender, institution_type, country HAVING SUM(count) <> 0`, q.ID).Scan(&answered).Error; err != nil {
 		return nil, nil, err
 	}
 	t := &CrossTab{Rows: DimensionValues(dim)}

@@ -137,9 +137,12 @@ type tallyDelta struct {
 // are written with one upsert per table.
 type tallyDeltas struct {
 	consultation int64
-	cells        map[[2]int64]map[cell]int64 // (round, _) → cell → respondents
-	answers      map[int64]map[answerKey]tallyDelta
-	answered     map[int64]map[answeredKey]int64
+	// shard is the tally shard the rows go to (see TallyShards); 0 on
+	// SQLite.
+	shard    int
+	cells    map[[2]int64]map[cell]int64 // (round, _) → cell → respondents
+	answers  map[int64]map[answerKey]tallyDelta
+	answered map[int64]map[answeredKey]int64
 }
 
 func newTallyDeltas(consultation int64) *tallyDeltas {
@@ -226,6 +229,7 @@ func (s *Store) applyTallies(tx *gorm.DB, ch TallyChange) error {
 	}
 	after := cellOf(ch.After)
 	d := newTallyDeltas(ch.ConsultationID)
+	d.shard = s.tallyShard(ch.After.ID)
 	if ch.Before != nil {
 		before := cellOf(ch.Before)
 		if before != after {
@@ -311,6 +315,7 @@ func (s *Store) MoveRespondentTallies(tx *gorm.DB, before, after *Respondent) er
 		return nil
 	}
 	d := newTallyDeltas(after.ConsultationID)
+	d.shard = s.tallyShard(after.ID)
 	if err := s.moveOtherRounds(tx, d, after.ID, 0, from, to); err != nil {
 		return err
 	}
@@ -321,8 +326,8 @@ func (s *Store) MoveRespondentTallies(tx *gorm.DB, before, after *Respondent) er
 const upsertChunk = 200
 
 // write applies the gathered deltas with one multi-row upsert per table
-// and chunk, keys sorted so concurrent PostgreSQL transactions lock rows
-// in the same order.
+// and chunk, to the rows of shard d.shard, keys sorted so concurrent
+// PostgreSQL transactions lock rows in the same order.
 func (d *tallyDeltas) write(tx *gorm.DB) error {
 	type cellRow struct {
 		round int64
@@ -348,15 +353,15 @@ func (d *tallyDeltas) write(tx *gorm.DB) error {
 		part := cells[start:min(start+upsertChunk, len(cells))]
 		var sb strings.Builder
 		args := make([]any, 0, len(part)*6)
-		sb.WriteString("INSERT INTO tally_cells (consultation_id, round_id, gender, institution_type, country, respondents) VALUES ")
+		sb.WriteString("INSERT INTO tally_cells (consultation_id, round_id, gender, institution_type, country, shard, respondents) VALUES ")
 		for i, r := range part {
 			if i > 0 {
 				sb.WriteString(",")
 			}
-			sb.WriteString("(?,?,?,?,?,?)")
-			args = append(args, d.consultation, r.round, r.c.Gender, r.c.InstitutionType, r.c.Country, r.n)
+			sb.WriteString("(?,?,?,?,?,?,?)")
+			args = append(args, d.consultation, r.round, r.c.Gender, r.c.InstitutionType, r.c.Country, d.shard, r.n)
 		}
-		sb.WriteString(" ON CONFLICT (consultation_id, round_id, gender, institution_type, country) DO UPDATE SET respondents = tally_cells.respondents + excluded.respondents")
+		sb.WriteString(" ON CONFLICT (consultation_id, round_id, gender, institution_type, country, shard) DO UPDATE SET respondents = tally_cells.respondents + excluded.respondents")
 		if err := tx.Exec(sb.String(), args...).Error; err != nil {
 			return fmt.Errorf("tally cells: %w", err)
 		}
@@ -392,15 +397,15 @@ func (d *tallyDeltas) write(tx *gorm.DB) error {
 		part := ans[start:min(start+upsertChunk, len(ans))]
 		var sb strings.Builder
 		args := make([]any, 0, len(part)*10)
-		sb.WriteString("INSERT INTO tally_answers (consultation_id, round_id, question_id, row_key, value, gender, institution_type, country, count, total) VALUES ")
+		sb.WriteString("INSERT INTO tally_answers (consultation_id, round_id, question_id, row_key, value, gender, institution_type, country, shard, count, total) VALUES ")
 		for i, r := range part {
 			if i > 0 {
 				sb.WriteString(",")
 			}
-			sb.WriteString("(?,?,?,?,?,?,?,?,?,?)")
-			args = append(args, d.consultation, r.round, r.k.Question, r.k.Row, r.k.Value, r.k.Gender, r.k.InstitutionType, r.k.Country, r.v.count, r.v.total)
+			sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+			args = append(args, d.consultation, r.round, r.k.Question, r.k.Row, r.k.Value, r.k.Gender, r.k.InstitutionType, r.k.Country, d.shard, r.v.count, r.v.total)
 		}
-		sb.WriteString(" ON CONFLICT (question_id, row_key, value, gender, institution_type, country) DO UPDATE SET count = tally_answers.count + excluded.count, total = tally_answers.total + excluded.total")
+		sb.WriteString(" ON CONFLICT (question_id, row_key, value, gender, institution_type, country, shard) DO UPDATE SET count = tally_answers.count + excluded.count, total = tally_answers.total + excluded.total")
 		if err := tx.Exec(sb.String(), args...).Error; err != nil {
 			return fmt.Errorf("tally answers: %w", err)
 		}
@@ -433,15 +438,15 @@ func (d *tallyDeltas) write(tx *gorm.DB) error {
 		part := aw[start:min(start+upsertChunk, len(aw))]
 		var sb strings.Builder
 		args := make([]any, 0, len(part)*8)
-		sb.WriteString("INSERT INTO tally_answered (consultation_id, round_id, question_id, row_key, gender, institution_type, country, count) VALUES ")
+		sb.WriteString("INSERT INTO tally_answered (consultation_id, round_id, question_id, row_key, gender, institution_type, country, shard, count) VALUES ")
 		for i, r := range part {
 			if i > 0 {
 				sb.WriteString(",")
 			}
-			sb.WriteString("(?,?,?,?,?,?,?,?)")
-			args = append(args, d.consultation, r.round, r.k.Question, r.k.Row, r.k.Gender, r.k.InstitutionType, r.k.Country, r.n)
+			sb.WriteString("(?,?,?,?,?,?,?,?,?)")
+			args = append(args, d.consultation, r.round, r.k.Question, r.k.Row, r.k.Gender, r.k.InstitutionType, r.k.Country, d.shard, r.n)
 		}
-		sb.WriteString(" ON CONFLICT (question_id, row_key, gender, institution_type, country) DO UPDATE SET count = tally_answered.count + excluded.count")
+		sb.WriteString(" ON CONFLICT (question_id, row_key, gender, institution_type, country, shard) DO UPDATE SET count = tally_answered.count + excluded.count")
 		if err := tx.Exec(sb.String(), args...).Error; err != nil {
 			return fmt.Errorf("tally answered: %w", err)
 		}
@@ -595,7 +600,7 @@ func (s *Store) TallySnapshot(ctx context.Context, consultationID int64) ([]stri
 		Gender, InstitutionType, Country string
 		Respondents                      int64
 	}
-	if err := db.Raw("SELECT round_id, gender, institution_type, country, respondents FROM tally_cells WHERE consultation_id = ? AND respondents <> 0", consultationID).Scan(&cells).Error; err != nil {
+	if err := db.Raw("SELECT round_id, gender, institution_type, country, SUM(respondents) AS respondents FROM tally_cells WHERE consultation_id = ? GROUP BY round_id, gender, institution_type, country HAVING SUM(respondents) <> 0", consultationID).Scan(&cells).Error; err != nil {
 		return nil, err
 	}
 	for _, c := range cells {
@@ -607,7 +612,7 @@ func (s *Store) TallySnapshot(ctx context.Context, consultationID int64) ([]stri
 		Count                                           int64
 		Total                                           float64
 	}
-	if err := db.Raw("SELECT round_id, question_id, row_key, value, gender, institution_type, country, count, total FROM tally_answers WHERE consultation_id = ? AND (count <> 0 OR total <> 0)", consultationID).Scan(&ans).Error; err != nil {
+	if err := db.Raw("SELECT round_id, question_id, row_key, value, gender, institution_type, country, SUM(count) AS count, SUM(total) AS total FROM tally_answers WHERE consultation_id = ? GROUP BY round_id, question_id, row_key, value, gender, institution_type, country HAVING SUM(count) <> 0 OR SUM(total) <> 0", consultationID).Scan(&ans).Error; err != nil {
 		return nil, err
 	}
 	for _, a := range ans {
@@ -618,7 +623,7 @@ func (s *Store) TallySnapshot(ctx context.Context, consultationID int64) ([]stri
 		RowKey, Gender, InstitutionType, Country string
 		Count                                    int64
 	}
-	if err := db.Raw("SELECT round_id, question_id, row_key, gender, institution_type, country, count FROM tally_answered WHERE consultation_id = ? AND count <> 0", consultationID).Scan(&aw).Error; err != nil {
+	if err := db.Raw("SELECT round_id, question_id, row_key, gender, institution_type, country, SUM(count) AS count FROM tally_answered WHERE consultation_id = ? GROUP BY round_id, question_id, row_key, gender, institution_type, country HAVING SUM(count) <> 0", consultationID).Scan(&aw).Error; err != nil {
 		return nil, err
 	}
 	for _, a := range aw {
