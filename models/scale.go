@@ -1,7 +1,10 @@
 package models
 
 import (
+	"context"
 	"fmt"
+	"math"
+	"math/rand/v2"
 
 	"gorm.io/gorm"
 )
@@ -20,14 +23,19 @@ CREATE INDEX submitted_answers_question ON submitted_answers (question_id, row_k
 `})
 }
 
-// Sharded tallies (issue 8). On PostgreSQL every submit upserts the same
-// marginal tally rows ('*' cells shared by every submission), and row locks
-// are held until commit, so concurrent submits queued behind each other on
-// those rows: two app instances were slower than one. Each tally row now
-// has a shard: a PostgreSQL submit writes to shard (respondent id mod
-// TallyShards), so concurrent submits of different respondents mostly
-// touch different rows; SQLite (one writer, no row contention) and
-// RecountTallies always write shard 0. Readers sum over shards.
+// Tally deltas (issue 8). On PostgreSQL every submit upserted the same
+// marginal tally rows ('*' cells shared by every submission), and row
+// locks are held until commit (including its WAL flush), so concurrent
+// submits queued behind each other on those rows: two app instances were
+// slower than one. Sharding the rows 16 ways still left most submits
+// waiting. Now each tally row has a shard, part of its primary key: a
+// PostgreSQL submit INSERTs its changes as rows of a shard of its own (a
+// random positive number, see newTallyShard), so it never waits on another
+// submit's tally rows; CompactTallies (a background loop, one instance at
+// a time) folds those rows into shard 0 in one statement per table. SQLite
+// (one writer, no row contention) and RecountTallies write shard 0 only.
+// Every reader sums over shards, so a count is the same before and after
+// a compaction.
 func init() {
 	Register(Migration{Version: 610, Name: "scale: tally rows gain a shard in their primary key", Up: func(tx *gorm.DB, d Dialect) error {
 		tables := []struct{ name, cols, pk, colsDDL string }{
@@ -66,9 +74,11 @@ func init() {
 		for _, t := range tables {
 			if d == Postgres {
 				stmts = append(stmts,
-					"ALTER TABLE "+t.name+" ADD COLUMN shard SMALLINT NOT NULL DEFAULT 0",
+					"ALTER TABLE "+t.name+" ADD COLUMN shard BIGINT NOT NULL DEFAULT 0",
 					"ALTER TABLE "+t.name+" DROP CONSTRAINT "+t.name+"_pkey",
-					"ALTER TABLE "+t.name+" ADD PRIMARY KEY ("+t.pk+")")
+					"ALTER TABLE "+t.name+" ADD PRIMARY KEY ("+t.pk+")",
+					// CompactTallies finds the rows to fold through it.
+					"CREATE INDEX "+t.name+"_delta ON "+t.name+" (shard) WHERE shard <> 0")
 				continue
 			}
 			// SQLite cannot change a primary key: rebuild the table (its
@@ -97,14 +107,59 @@ func init() {
 	}})
 }
 
-// TallyShards is how many shards a PostgreSQL submit spreads its tally
-// rows over.
-const TallyShards = 16
-
-// tallyShard is the shard a respondent's tally changes go to.
-func (s *Store) tallyShard(respondent int64) int {
+// newTallyShard is the shard one submit's tally changes go to: 0 on
+// SQLite; on PostgreSQL a random positive number, so that no two
+// concurrent transactions write the same row (were two to draw the same
+// number, the upsert still adds up; one would wait for the other).
+func (s *Store) newTallyShard() int64 {
 	if s.Dialect != Postgres {
 		return 0
 	}
-	return int(respondent % TallyShards)
+	return rand.Int64N(math.MaxInt64-1) + 1
+}
+
+// CompactTallies folds the PostgreSQL tally rows written by submits
+// (shard <> 0) into shard 0 and returns how many rows it folded; readers
+// sum over shards, so no count changes. One instance compacts at a time
+// (an advisory lock; the others skip). A no-op on SQLite.
+func (s *Store) CompactTallies(ctx context.Context) (int64, error) {
+	if s.Dialect != Postgres {
+		return 0, nil
+	}
+	var folded int64
+	err := s.Write(ctx, func(tx *gorm.DB) error {
+		folded = 0
+		var ok bool
+		if err := tx.Raw("SELECT pg_try_advisory_xact_lock(727275)").Scan(&ok).Error; err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		for _, t := range []struct{ table, key, conflict, vals, sums, set string }{
+			{"tally_cells", "consultation_id, round_id, gender, institution_type, country",
+				"consultation_id, round_id, gender, institution_type, country",
+				"respondents", "SUM(respondents)",
+				"respondents = tally_cells.respondents + excluded.respondents"},
+			{"tally_answers", "consultation_id, round_id, question_id, row_key, value, gender, institution_type, country",
+				"question_id, row_key, value, gender, institution_type, country",
+				"count, total", "SUM(count), SUM(total)",
+				"count = tally_answers.count + excluded.count, total = tally_answers.total + excluded.total"},
+			{"tally_answered", "consultation_id, round_id, question_id, row_key, gender, institution_type, country",
+				"question_id, row_key, gender, institution_type, country",
+				"count", "SUM(count)",
+				"count = tally_answered.count + excluded.count"},
+		} {
+			res := tx.Exec(`WITH moved AS (DELETE FROM ` + t.table + ` WHERE shard <> 0 RETURNING ` + t.key + `, ` + t.vals + `)
+INSERT INTO ` + t.table + ` (` + t.key + `, shard, ` + t.vals + `)
+SELECT ` + t.key + `, 0, ` + t.sums + ` FROM moved GROUP BY ` + t.key + `
+ON CONFLICT (` + t.conflict + `, shard) DO UPDATE SET ` + t.set)
+			if res.Error != nil {
+				return fmt.Errorf("compact %s: %w", t.table, res.Error)
+			}
+			folded += res.RowsAffected
+		}
+		return nil
+	})
+	return folded, err
 }

@@ -139,7 +139,7 @@ type tallyDeltas struct {
 	consultation int64
 	// shard is the tally shard the rows go to (see TallyShards); 0 on
 	// SQLite.
-	shard    int
+	shard    int64
 	cells    map[[2]int64]map[cell]int64 // (round, _) → cell → respondents
 	answers  map[int64]map[answerKey]tallyDelta
 	answered map[int64]map[answeredKey]int64
@@ -229,7 +229,7 @@ func (s *Store) applyTallies(tx *gorm.DB, ch TallyChange) error {
 	}
 	after := cellOf(ch.After)
 	d := newTallyDeltas(ch.ConsultationID)
-	d.shard = s.tallyShard(ch.After.ID)
+	d.shard = s.newTallyShard()
 	if ch.Before != nil {
 		before := cellOf(ch.Before)
 		if before != after {
@@ -315,7 +315,7 @@ func (s *Store) MoveRespondentTallies(tx *gorm.DB, before, after *Respondent) er
 		return nil
 	}
 	d := newTallyDeltas(after.ConsultationID)
-	d.shard = s.tallyShard(after.ID)
+	d.shard = s.newTallyShard()
 	if err := s.moveOtherRounds(tx, d, after.ID, 0, from, to); err != nil {
 		return err
 	}

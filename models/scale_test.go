@@ -1,0 +1,132 @@
+package models_test
+
+import (
+	"context"
+	"math/rand"
+	"reflect"
+	"sync"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"focalpoint/models"
+	"focalpoint/models/modeltest"
+)
+
+// Many respondents submitting (and resubmitting, some with new
+// demographics) at once, while tallies are compacted: every submit
+// succeeds, and the tallies summed over shards equal a full recount before
+// and after the last compaction. On PostgreSQL the submits write rows of
+// their own shards (no submit waits on another's tally rows) and a
+// compaction folds them all into shard 0.
+func TestConcurrentSubmitsTalliesEqualRecount(t *testing.T) {
+	modeltest.Stores(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		f := newFixture(t, s, models.UnitPerson, 2)
+		const workers, each = 8, 4
+		rs := make([][]*models.Respondent, workers)
+		rng := rand.New(rand.NewSource(11))
+		for w := range rs {
+			for i := 0; i < each; i++ {
+				rs[w] = append(rs[w], f.respondent(t, s, models.Genders[rng.Intn(4)], models.InstitutionTypes[rng.Intn(8)], []string{"AT", "KE", "BR"}[rng.Intn(3)]))
+			}
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, workers*each*3)
+		stop := make(chan struct{})
+		compacted := make(chan int64, 1)
+		go func() { // a compactor racing the submits
+			var n int64
+			defer func() { compacted <- n }()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k, err := s.CompactTallies(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+				n += k
+			}
+		}()
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				rng := rand.New(rand.NewSource(int64(100 + w)))
+				for pass := 0; pass < 3; pass++ {
+					for _, r := range rs[w] {
+						if pass == 2 && rng.Intn(2) == 0 {
+							cp := *r
+							cp.Country = "FR"
+							r = &cp
+						}
+						round := f.Rounds[rng.Intn(2)]
+						rows := randomRows(rng, f.Qs[round.ID])
+						if err := s.Write(ctx, func(tx *gorm.DB) error {
+							_, err := s.SeedSubmission(tx, r, round.ID, rows, t0)
+							return err
+						}); err != nil {
+							errs <- err
+						}
+					}
+				}
+			}(w)
+		}
+		wg.Wait()
+		close(stop)
+		folded := <-compacted
+		close(errs)
+		for err := range errs {
+			t.Errorf("submit or compaction failed: %v", err)
+		}
+		if t.Failed() {
+			return
+		}
+		running, err := s.TallySnapshot(ctx, f.C.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(running) < 50 {
+			t.Fatalf("only %d tally lines: the test exercises too little", len(running))
+		}
+		deltas := func() int64 {
+			var n int64
+			if err := s.ReadDB(ctx).Raw("SELECT (SELECT COUNT(*) FROM tally_cells WHERE shard <> 0) + (SELECT COUNT(*) FROM tally_answers WHERE shard <> 0) + (SELECT COUNT(*) FROM tally_answered WHERE shard <> 0)").Scan(&n).Error; err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if s.Dialect == models.Postgres {
+			if folded+deltas() == 0 {
+				t.Fatal("no submit wrote a shard of its own")
+			}
+			if _, err := s.CompactTallies(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := deltas(); n != 0 {
+			t.Fatalf("%d tally rows outside shard 0 after compaction", n)
+		}
+		compact, err := s.TallySnapshot(ctx, f.C.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(running, compact) {
+			diff(t, running, compact)
+		}
+		if err := s.RecountTallies(ctx, f.C.ID); err != nil {
+			t.Fatal(err)
+		}
+		recount, err := s.TallySnapshot(ctx, f.C.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(running, recount) {
+			diff(t, running, recount)
+		}
+	})
+}
