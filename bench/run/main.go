@@ -513,31 +513,115 @@ func pgScaleOut(ctx context.Context, server, dir string) {
 	toks := res.FreshTokens(nFresh)
 	half := len(toks) / 2
 	a := startServer(ctx, server, dir, dbURL)
-	one, err := bench.RunLoad(ctx, bench.LoadConfig{BaseURL: a.base, Tokens: toks[:half], Flow: "save-submit", Concurrency: *flagC, Duration: *flagD, Seed: 6})
+	var c0 cpuSnap
+	one, err := bench.RunLoad(ctx, bench.LoadConfig{BaseURL: a.base, Tokens: toks[:half], Flow: "save-submit", Concurrency: *flagC, Duration: *flagD, Seed: 6,
+		OnTimed: func() { c0 = takeCPU(a); a.profile(dir, "pg-one", *flagD) }})
 	check(err)
+	c1 := takeCPU(a)
+	a.waitProfile()
 	fmt.Fprint(logw, one)
+	fmt.Fprintln(logw, "   one instance:", c1.sub(c0).per(one.Units))
 	b := startServer(ctx, server, dir, dbURL)
+	var c2 cpuSnap
+	var once sync.Once
+	onTimed := func() {
+		once.Do(func() { c2 = takeCPU(a, b); a.profile(dir, "pg-two-a", *flagD); b.profile(dir, "pg-two-b", *flagD) })
+	}
 	var wg sync.WaitGroup
 	var ra, rb *bench.LoadReport
 	var ea, eb error
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		ra, ea = bench.RunLoad(ctx, bench.LoadConfig{BaseURL: a.base, Tokens: toks[half : half+half/2], Flow: "save-submit", Concurrency: *flagC / 2, Duration: *flagD, Seed: 7})
+		ra, ea = bench.RunLoad(ctx, bench.LoadConfig{BaseURL: a.base, Tokens: toks[half : half+half/2], Flow: "save-submit", Concurrency: *flagC / 2, Duration: *flagD, Seed: 7, OnTimed: onTimed})
 	}()
 	go func() {
 		defer wg.Done()
-		rb, eb = bench.RunLoad(ctx, bench.LoadConfig{BaseURL: b.base, Tokens: toks[half+half/2:], Flow: "save-submit", Concurrency: *flagC / 2, Duration: *flagD, Seed: 8})
+		rb, eb = bench.RunLoad(ctx, bench.LoadConfig{BaseURL: b.base, Tokens: toks[half+half/2:], Flow: "save-submit", Concurrency: *flagC / 2, Duration: *flagD, Seed: 8, OnTimed: onTimed})
 	}()
 	wg.Wait()
+	c3 := takeCPU(a, b)
+	a.waitProfile()
+	b.waitProfile()
 	a.stop()
 	b.stop()
 	check(ea)
 	check(eb)
 	fmt.Fprint(logw, ra, rb)
+	if ea == nil && eb == nil {
+		fmt.Fprintln(logw, "   two instances:", c3.sub(c2).per(ra.Units+rb.Units))
+	}
 	two := ra.Rate + rb.Rate
 	add(row{fmt.Sprintf("PostgreSQL save+submit, %d concurrent: two app instances (load split) vs one", *flagC),
 		fmt.Sprintf("%.0f submissions/s (%d errors)", two, ra.Errors+rb.Errors),
 		fmt.Sprintf("one instance: %.0f/s (%d errors)", one.Rate, one.Errors),
 		fmt.Sprintf("%.2f×", two/one.Rate), "≥ 1.5×"})
+}
+
+// cpuSnap is where the machine's CPU time has gone so far (Linux /proc),
+// to tell where a submission's CPU goes on a machine shared by the load
+// driver, the app instances and PostgreSQL.
+type cpuSnap struct {
+	at                               time.Time
+	busy, total, servers, pg, driver time.Duration
+}
+
+// takeCPU reads the machine's busy and total time (/proc/stat), the CPU
+// of the given servers, of every process named postgres, and of this
+// process (the load driver).
+func takeCPU(servers ...*proc) cpuSnap {
+	c := cpuSnap{at: time.Now()}
+	const tick = 10 * time.Millisecond // USER_HZ = 100
+	if b, err := os.ReadFile("/proc/stat"); err == nil {
+		line, _, _ := strings.Cut(string(b), "\n")
+		for i, f := range strings.Fields(line)[1:] {
+			n, _ := strconv.Atoi(f)
+			c.total += time.Duration(n) * tick
+			if i != 3 && i != 4 { // idle, iowait
+				c.busy += time.Duration(n) * tick
+			}
+		}
+	}
+	for _, p := range servers {
+		c.servers += p.cpu()
+	}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		st := string(b)
+		open, end := strings.IndexByte(st, '('), strings.LastIndexByte(st, ')')
+		if open < 0 || end < open || st[open+1:end] != "postgres" {
+			continue
+		}
+		f := strings.Fields(st[end+1:])
+		if len(f) < 13 {
+			continue
+		}
+		ut, _ := strconv.Atoi(f[11])
+		sy, _ := strconv.Atoi(f[12])
+		c.pg += time.Duration(ut+sy) * tick
+	}
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		c.driver = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	return c
+}
+
+func (c cpuSnap) sub(o cpuSnap) cpuSnap {
+	return cpuSnap{at: o.at, busy: c.busy - o.busy, total: c.total - o.total, servers: c.servers - o.servers, pg: c.pg - o.pg, driver: c.driver - o.driver}
+}
+
+// per describes a difference of snapshots per submission.
+func (c cpuSnap) per(units int) string {
+	n := float64(max(1, units))
+	other := c.busy - c.servers - c.pg - c.driver
+	return fmt.Sprintf("CPU per submission: app %.1f ms, PostgreSQL %.1f ms, load driver %.1f ms, other processes %.1f ms; machine busy %.0f%% of %d cores",
+		ms(c.servers)/n, ms(c.pg)/n, ms(c.driver)/n, ms(other)/n, 100*float64(c.busy)/float64(max(1, c.total)), runtime.NumCPU())
 }
