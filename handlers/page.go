@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"bytes"
 	"sort"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -75,18 +77,44 @@ func (h *Handler) page(c echo.Context, title string) *Page {
 	return p
 }
 
+// languageOptions caches languages() per catalogue bundle: the list is
+// fixed once the catalogues are loaded. Callers must not modify it.
+var languageOptions sync.Map // *i18n.Bundle -> []LangOption
+
 // languages lists the catalogued languages with their own names.
 func (h *Handler) languages() []LangOption {
+	if v, ok := languageOptions.Load(h.I18n); ok {
+		return v.([]LangOption)
+	}
 	codes := h.I18n.Languages()
 	out := make([]LangOption, 0, len(codes))
 	for _, code := range codes {
 		out = append(out, LangOption{Code: code, Name: i18n.SelfName(code)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	languageOptions.Store(h.I18n, out)
 	return out
 }
 
+// renderBuffers are reused between pages: a page is rendered whole into
+// one, then written out (so an error can still become an error page).
+var renderBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 16*1024)) }}
+
 // render writes a page (template name like "auth/login").
 func (h *Handler) render(c echo.Context, status int, name string, p *Page) error {
-	return c.Render(status, name, p)
+	r := c.Echo().Renderer
+	if r == nil {
+		return c.Render(status, name, p)
+	}
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			renderBuffers.Put(buf)
+		}
+	}()
+	if err := r.Render(buf, name, p, c); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
 }

@@ -133,7 +133,7 @@ func (v QuestionView) RowField(i int) string { return v.Field + "-r" + strconv.I
 func questionField(id int64) string { return "q" + strconv.FormatInt(id, 10) }
 
 func (h *Handler) questionView(l *i18n.Localizer, q *models.Question, n int, raw string, errMsg string) QuestionView {
-	v := QuestionView{L: l, Q: q, Number: n, Field: questionField(q.ID), Options: q.ChoiceList(), Rows: q.RowList(),
+	v := QuestionView{L: l, Q: q, Number: n, Field: questionField(q.ID), Options: cachedChoices(q.Options), Rows: cachedChoices(q.RowsJSON),
 		Selected: map[string]bool{}, Matrix: map[string]string{}, Error: errMsg}
 	if q.Kind == models.QYesNo {
 		v.Options = []models.Choice{{Value: "yes", Label: l.T("respond.yes")}, {Value: "no", Label: l.T("respond.no")}}
@@ -253,7 +253,7 @@ func (h *Handler) submittedAnswers(c echo.Context, j *models.Journey) (map[int64
 func (h *Handler) respondPage(c echo.Context, title string, j *models.Journey) (*Page, map[string]any) {
 	p := h.page(c, title)
 	data := map[string]any{"J": j, "Consultation": j.Consultation, "Round": j.Round, "Status": j.Status(),
-		"Description": RenderMarkdown(j.Consultation.Description), "State": ""}
+		"Description": descriptionHTML(j.Consultation.Description), "State": ""}
 	if j.Round != nil {
 		data["State"] = j.Round.StateAt(h.Store.Now())
 		data["Pages"] = (len(j.Questions) + questionsPerPage - 1) / questionsPerPage

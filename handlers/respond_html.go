@@ -4,6 +4,8 @@ import (
 	"html/template"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"focalpoint/models"
 )
@@ -295,4 +297,45 @@ func (v QuestionView) writeDescribedBy(b *strings.Builder) {
 	if v.Error != "" {
 		b.WriteString(` aria-invalid="true"`)
 	}
+}
+
+// Small caches keyed by content, so they never go stale: a changed
+// description or option list is a new key. Each is emptied when it grows
+// past cacheLimit entries.
+const cacheLimit = 4096
+
+type contentCache[V any] struct {
+	m sync.Map
+	n atomic.Int64
+}
+
+func (c *contentCache[V]) get(key string, build func(string) V) V {
+	if v, ok := c.m.Load(key); ok {
+		return v.(V)
+	}
+	v := build(key)
+	if c.n.Add(1) > cacheLimit {
+		c.m.Clear()
+		c.n.Store(0)
+	}
+	c.m.Store(key, v)
+	return v
+}
+
+var (
+	descriptions contentCache[template.HTML]
+	choiceLists  contentCache[[]models.Choice]
+)
+
+// descriptionHTML is RenderMarkdown of a consultation's description
+// (Markdown, then sanitised), once per text rather than once per page.
+func descriptionHTML(src string) template.HTML { return descriptions.get(src, RenderMarkdown) }
+
+// cachedChoices decodes a question's options or rows (JSON) once per
+// text. The slice is shared: callers must not modify it.
+func cachedChoices(js string) []models.Choice {
+	return choiceLists.get(js, func(s string) []models.Choice {
+		q := models.Question{Options: s}
+		return q.ChoiceListRaw()
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
@@ -42,6 +43,11 @@ func newCookieStore(secret string, secure bool) *sessions.CookieStore {
 	cs := sessions.NewCookieStore(deriveKey(secret, "cookie-hash", 32), deriveKey(secret, "cookie-block", 32))
 	cs.Options = &sessions.Options{Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}
 	cs.MaxAge(0) // a browser-session cookie; the server record decides expiry
+	for _, c := range cs.Codecs {
+		if sc, ok := c.(*securecookie.SecureCookie); ok {
+			sc.SetSerializer(sessionSerializer{})
+		}
+	}
 	return cs
 }
 

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"io"
 	"net/http"
+	"syscall"
 	"testing"
+
+	"focalpoint/bench"
 )
 
 // BenchmarkRespondSaveSubmit is one respondent's save and submit over
@@ -66,5 +70,74 @@ func BenchmarkRespondPage(b *testing.B) {
 		if status, _ := br.get("/respond/questions"); status != http.StatusOK {
 			b.Fatalf("questions page: %d", status)
 		}
+	}
+}
+
+// BenchmarkRespondPageVsBare measures, one request at a time in one
+// process, the personal-link page (as BenchmarkRespondPage) and the bare
+// baseline of issue 8 (bench.PageBaseline: an Echo handler rendering an
+// html/template page of the same size, no database, session or
+// translation) through the same kind of client. The ratio of the two
+// ns/op is the CPU ratio, which contention from other processes distorts
+// far less than rates under load (go test -run '^$' -bench PageVsBare ./server/).
+func BenchmarkRespondPageVsBare(b *testing.B) {
+	ta := sqliteApp(b)
+	f := ta.makeFixture("person", true)
+	tok, _ := ta.invite(f.ConsultationID, "")
+	ta.mustAPI(http.StatusOK, "PUT", "/api/v1/respond/"+tok+"/demographics", "", map[string]any{"gender": "female", "institution_type": "ngo", "country": "KE", "consent": true})
+	ta.mustAPI(http.StatusOK, "PUT", "/api/v1/respond/"+tok+"/answers", "", map[string]any{"version": 0, "answers": fullAnswers(f, "Saved text.")})
+	br := ta.browser()
+	if status, _ := br.get("/r/" + tok); status != http.StatusSeeOther && status != http.StatusFound {
+		b.Fatalf("opening the link: %d", status)
+	}
+	status, page := br.get("/respond/questions")
+	if status != http.StatusOK {
+		b.Fatalf("questions page: %d", status)
+	}
+	base, stop, err := bench.PageBaseline("127.0.0.1:0", len(page))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stop()
+	client := &http.Client{}
+	b.Run("page", func(b *testing.B) {
+		b.SetBytes(int64(len(page)))
+		defer reportCPU(b)()
+		for i := 0; i < b.N; i++ {
+			if status, _ := br.get("/respond/questions"); status != http.StatusOK {
+				b.Fatalf("questions page: %d", status)
+			}
+		}
+	})
+	b.Run("bare", func(b *testing.B) {
+		b.SetBytes(int64(len(page)))
+		defer reportCPU(b)()
+		for i := 0; i < b.N; i++ {
+			resp, err := client.Get(base + "/")
+			if err != nil {
+				b.Fatal(err)
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || len(raw) == 0 {
+				b.Fatalf("bare page: %d", resp.StatusCode)
+			}
+		}
+	})
+}
+
+// reportCPU reports the process CPU time (user + system: server and
+// client together) per operation as cpu-ns/op; call as defer reportCPU(b)().
+func reportCPU(b *testing.B) func() {
+	cpu := func() int64 {
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return ru.Utime.Nano() + ru.Stime.Nano()
+	}
+	b.ResetTimer()
+	start := cpu()
+	return func() {
+		b.StopTimer()
+		b.ReportMetric(float64(cpu()-start)/float64(b.N), "cpu-ns/op")
 	}
 }
