@@ -768,7 +768,15 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 			return nil, err
 		}
 	}
-	err := s.Write(ctx, func(tx *gorm.DB) error {
+	// Within one response, a save bumps the version, so when the version
+	// inside the transaction is the one the journey was read at, the
+	// journey's answers are the current ones (LoadJourney reads the
+	// response before its answers) and need not be read again here.
+	readVersion := -1
+	if j.Response != nil {
+		readVersion = j.Response.Version
+	}
+	err := s.writeDeferringTallies(ctx, func(tx *gorm.DB) error {
 		lock := func() *gorm.DB {
 			q := tx.Where("respondent_id = ? AND round_id = ?", j.Respondent.ID, j.Round.ID)
 			if s.Dialect == Postgres {
@@ -787,13 +795,21 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 		if err != nil {
 			return translate(err)
 		}
-		var rows []Answer
-		if err := tx.Where("response_id = ?", resp.ID).Find(&rows).Error; err != nil {
-			return err
-		}
-		answers := make(map[int64]string, len(rows))
-		for _, a := range rows {
-			answers[a.QuestionID] = a.Value
+		var answers map[int64]string
+		if resp.Version == readVersion && resp.ID == j.Response.ID {
+			answers = make(map[int64]string, len(j.Answers))
+			for k, v := range j.Answers {
+				answers[k] = v
+			}
+		} else {
+			var rows []Answer
+			if err := tx.Where("response_id = ?", resp.ID).Find(&rows).Error; err != nil {
+				return err
+			}
+			answers = make(map[int64]string, len(rows))
+			for _, a := range rows {
+				answers[a.QuestionID] = a.Value
+			}
 		}
 		errs := FieldErrors{}
 		base := SubmittedAnswer{ResponseID: resp.ID, RespondentID: j.Respondent.ID, RoundID: j.Round.ID}
@@ -835,8 +851,12 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 		if err := insertSubmitted(tx, newRows); err != nil {
 			return err
 		}
+		kinds := make(map[int64]string, len(j.Questions))
+		for i := range j.Questions {
+			kinds[j.Questions[i].ID] = j.Questions[i].Kind
+		}
 		if err := s.applyTallies(tx, TallyChange{ConsultationID: j.Consultation.ID, RoundID: j.Round.ID,
-			Before: before, After: j.Respondent, Old: oldRows, New: newRows}); err != nil {
+			Before: before, After: j.Respondent, Old: oldRows, New: newRows, Kinds: kinds}); err != nil {
 			return err
 		}
 		if err := tx.Exec(`UPDATE responses SET status = ?, submitted_at = ?, version = version + 1, unsubmitted_changes = ?, receipt = ?, updated_at = ?

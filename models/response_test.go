@@ -158,11 +158,17 @@ func TestReceiptMailFollowsCommittedAnswers(t *testing.T) {
 	})
 	inv, _ := s.FindInvitationByToken(ctx, tok)
 	j, _ := s.LoadJourney(ctx, inv)
-	vals, _ := j.ParseAnswers(map[string]json.RawMessage{fmt.Sprint(q.ID): json.RawMessage(`"committed"`)})
+	vals, _ := j.ParseAnswers(map[string]json.RawMessage{fmt.Sprint(q.ID): json.RawMessage(`"stale copy"`)})
 	if _, err := s.SaveAnswers(ctx, j, 0, vals); err != nil {
 		t.Fatal(err)
 	}
-	j.Answers[q.ID] = `"stale copy"` // as if another tab saved after this request read
+	// Another tab saves after this request read: j still holds the stale
+	// copy at the old version.
+	j2, _ := s.LoadJourney(ctx, inv)
+	vals2, _ := j2.ParseAnswers(map[string]json.RawMessage{fmt.Sprint(q.ID): json.RawMessage(`"committed"`)})
+	if _, err := s.SaveAnswers(ctx, j2, j2.Version(), vals2); err != nil {
+		t.Fatal(err)
+	}
 	var rendered []string
 	mail := func(sub *models.Submission) (*models.OutboxMessage, error) {
 		body := sub.Answers[q.ID]

@@ -232,6 +232,10 @@ type writeReq struct {
 	ctx  context.Context
 	fn   func(tx *gorm.DB) error
 	done chan error
+	// deferTallies lets the writer gather this fn's tally changes with
+	// those of the other such fns of its batch and write them once, just
+	// before COMMIT (see writeDeferringTallies).
+	deferTallies bool
 }
 
 // ErrStoreClosed is returned by Write after Close.
@@ -243,6 +247,24 @@ var ErrStoreClosed = errors.New("store is closed")
 // own savepoint, so one failing fn rolls back only its own changes. fn must
 // not call Write itself, and must not keep tx after returning.
 func (s *Store) Write(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.write(ctx, fn, false)
+}
+
+// writeDeferringTallies is Write for a fn whose only use of the tally
+// tables is applyTallies (the submit path). On SQLite the tally changes of
+// all such fns in one group-commit transaction are added up and written
+// once, just before COMMIT: every submission touches the same marginal
+// tally rows, and writing them once per batch instead of once per
+// submission is most of the submit's cost in the single writer. Tally
+// changes are sums, so their order among these fns does not matter; any
+// other write in the batch sees them flushed before it runs, and the
+// flush commits or fails with the whole transaction, so a 2xx still means
+// the submission and its counts are on disk together.
+func (s *Store) writeDeferringTallies(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.write(ctx, fn, true)
+}
+
+func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error, deferTallies bool) error {
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
@@ -252,7 +274,7 @@ func (s *Store) Write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		defer s.mu.RUnlock()
 		return s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return safeRun(fn, tx) })
 	}
-	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1), deferTallies: deferTallies}
 	select {
 	case s.writes <- req:
 		s.mu.RUnlock()
@@ -317,10 +339,26 @@ func (s *Store) commitBatch(batch []*writeReq) {
 		}
 		return
 	}
+	// pending holds the tally changes of the batch's deferring fns that
+	// succeeded, not yet written.
+	pending := tallyBatch{}
+	fail := func(err error) {
+		tx.Rollback()
+		for _, r := range batch {
+			r.done <- err
+		}
+	}
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			results[i] = err
 			continue
+		}
+		if !r.deferTallies && len(pending) > 0 {
+			if err := pending.write(tx); err != nil {
+				fail(err)
+				return
+			}
+			pending = tallyBatch{}
 		}
 		sp := fmt.Sprintf("w%d", i)
 		if err := tx.Exec("SAVEPOINT " + sp).Error; err != nil {
@@ -329,7 +367,13 @@ func (s *Store) commitBatch(batch []*writeReq) {
 		}
 		// The fn runs without its request's cancellation: an interrupted
 		// statement can roll back the whole shared SQLite transaction.
-		if err := safeRun(r.fn, tx.Session(&gorm.Session{NewDB: true, Context: context.WithoutCancel(r.ctx)})); err != nil {
+		ctx := context.WithoutCancel(r.ctx)
+		var mine tallyBatch
+		if r.deferTallies {
+			mine = tallyBatch{}
+			ctx = context.WithValue(ctx, tallyBatchKey{}, mine)
+		}
+		if err := safeRun(r.fn, tx.Session(&gorm.Session{NewDB: true, Context: ctx})); err != nil {
 			results[i] = err
 			if rerr := tx.Exec("ROLLBACK TO " + sp).Error; rerr != nil {
 				s.Log.Error("rollback to savepoint", "err", rerr)
@@ -337,6 +381,15 @@ func (s *Store) commitBatch(batch []*writeReq) {
 		}
 		if err := tx.Exec("RELEASE " + sp).Error; err != nil && results[i] == nil {
 			results[i] = err
+		}
+		if results[i] == nil {
+			pending.merge(mine)
+		}
+	}
+	if len(pending) > 0 {
+		if err := pending.write(tx); err != nil {
+			fail(err)
+			return
 		}
 	}
 	if err := tx.Commit().Error; err != nil {

@@ -82,6 +82,9 @@ type TallyChange struct {
 	RoundID        int64
 	Before, After  *Respondent
 	Old, New       []SubmittedAnswer
+	// Kinds, when set, is the kind of every question of the round (the
+	// caller has them at hand); otherwise they are read.
+	Kinds map[int64]string
 }
 
 // cell is a demographic cell.
@@ -223,9 +226,12 @@ func (s *Store) applyTallies(tx *gorm.DB, ch TallyChange) error {
 	if ch.After == nil {
 		return fmt.Errorf("applyTallies: After is required")
 	}
-	kinds, err := questionKinds(tx, ch.RoundID)
-	if err != nil {
-		return err
+	kinds := ch.Kinds
+	if kinds == nil {
+		var err error
+		if kinds, err = questionKinds(tx, ch.RoundID); err != nil {
+			return err
+		}
 	}
 	after := cellOf(ch.After)
 	d := newTallyDeltas(ch.ConsultationID)
@@ -252,7 +258,78 @@ func (s *Store) applyTallies(tx *gorm.DB, ch TallyChange) error {
 	}
 	d.addCell(ch.RoundID, after, 1)
 	d.addRows(ch.RoundID, after, ch.New, kinds, 1)
+	if b, ok := tx.Statement.Context.Value(tallyBatchKey{}).(tallyBatch); ok {
+		// Written by the group-commit writer with the rest of its batch.
+		b.add(d)
+		return nil
+	}
 	return d.write(tx)
+}
+
+// tallyBatchKey marks the context of a fn run by writeDeferringTallies;
+// its value is the tallyBatch that gathers the fn's changes.
+type tallyBatchKey struct{}
+
+// tallyBatch gathers tally changes per consultation.
+type tallyBatch map[int64]*tallyDeltas
+
+// add adds d's changes.
+func (b tallyBatch) add(d *tallyDeltas) {
+	t := b[d.consultation]
+	if t == nil {
+		b[d.consultation] = d
+		return
+	}
+	for k, m := range d.cells {
+		for c, n := range m {
+			t.addCell(k[0], c, n)
+		}
+	}
+	for round, m := range d.answers {
+		if t.answers[round] == nil {
+			t.answers[round] = map[answerKey]tallyDelta{}
+			t.answered[round] = map[answeredKey]int64{}
+		}
+		ta := t.answers[round]
+		for k, v := range m {
+			w := ta[k]
+			w.count += v.count
+			w.total += v.total
+			ta[k] = w
+		}
+	}
+	for round, m := range d.answered {
+		if t.answered[round] == nil {
+			t.answers[round] = map[answerKey]tallyDelta{}
+			t.answered[round] = map[answeredKey]int64{}
+		}
+		ta := t.answered[round]
+		for k, n := range m {
+			ta[k] += n
+		}
+	}
+}
+
+// merge adds every change of o.
+func (b tallyBatch) merge(o tallyBatch) {
+	for _, d := range o {
+		b.add(d)
+	}
+}
+
+// write writes the gathered changes, consultations in id order.
+func (b tallyBatch) write(tx *gorm.DB) error {
+	ids := make([]int64, 0, len(b))
+	for id := range b {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		if err := b[id].write(tx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ApplyTallies is applyTallies for the other packages' bulk and seed
