@@ -369,14 +369,18 @@ func respondentKey(db *gorm.DB, c *Consultation, inv *Invitation) *gorm.DB {
 func (s *Store) LoadJourney(ctx context.Context, inv *Invitation) (*Journey, error) {
 	db := s.R.WithContext(ctx)
 	j := &Journey{Invitation: inv, Answers: map[int64]string{}}
-	var c Consultation
-	if err := db.First(&c, inv.ConsultationID).Error; err != nil {
-		return nil, translate(err)
-	}
-	j.Consultation = &c
-	if err := db.Where("consultation_id = ?", c.ID).Order("position, id").Find(&j.Rounds).Error; err != nil {
+	c, rev, err := loadConsultation(ctx, s.R, inv.ConsultationID)
+	if err != nil {
 		return nil, err
 	}
+	j.Consultation = c
+	// Rounds and questions come from the journey cache (shared: never
+	// modify them).
+	meta, err := s.journeyMeta(db, c.ID, rev)
+	if err != nil {
+		return nil, err
+	}
+	j.Rounds = meta.rounds
 	now := s.Now()
 	var lastClosed *Round
 	for i := range j.Rounds {
@@ -391,7 +395,7 @@ func (s *Store) LoadJourney(ctx context.Context, inv *Invitation) (*Journey, err
 		j.Round = lastClosed
 	}
 	var r Respondent
-	err := respondentKey(db, &c, inv).Take(&r).Error
+	err = respondentKey(db, c, inv).Take(&r).Error
 	switch {
 	case err == nil:
 		j.Respondent = &r
@@ -401,7 +405,7 @@ func (s *Store) LoadJourney(ctx context.Context, inv *Invitation) (*Journey, err
 	if j.Round == nil {
 		return j, nil
 	}
-	if err := db.Where("round_id = ?", j.Round.ID).Order("position, id").Find(&j.Questions).Error; err != nil {
+	if j.Questions, err = meta.questions(db, j.Round.ID); err != nil {
 		return nil, err
 	}
 	if j.Respondent == nil {

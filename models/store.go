@@ -57,6 +57,8 @@ type Store struct {
 	MaxBatch int
 	// Linger is how long the writer waits for more writes to join a batch.
 	Linger time.Duration
+	// journeys caches consultations' rounds and questions (journey_cache.go).
+	journeys journeyCache
 }
 
 // ParseDatabaseURL splits a FOCAL_DATABASE_URL into dialect and DSN.
