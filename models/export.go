@@ -417,9 +417,9 @@ func (s *Store) StreamExport(ctx context.Context, p *ExportPlan, emit func(row *
 		defer rows.Close()
 		return p.assemble(rows, emit)
 	}
-	// On SQLite the export walks the whole database once in code order: a
-	// big page cache would only fill up (memory) without hits, so the
-	// connection runs it with a small one and gets its own back after.
+	// On SQLite the export walks the whole database once in code order; a
+	// big page cache would only fill up without hits, and a reader's is
+	// small (ReaderCacheKiB), so memory stays flat whatever the size.
 	db, err := s.R.DB()
 	if err != nil {
 		return 0, err
@@ -429,10 +429,6 @@ func (s *Store) StreamExport(ctx context.Context, p *ExportPlan, emit func(row *
 		return 0, err
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "PRAGMA cache_size = -"+strconv.Itoa(exportCacheKiB)); err != nil {
-		return 0, err
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = -32000")
 	// Both cursors read in one transaction, so they see the same snapshot
 	// and list the same responses in the same order.
 	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
@@ -487,9 +483,6 @@ func (s *Store) exportMergedQueries(p *ExportPlan) (heads, answers string, args 
 	JOIN submitted_answers sa ON sa.response_id = rs.id` + where + order
 	return heads, answers, args
 }
-
-// exportCacheKiB is the SQLite page cache of an export's connection.
-const exportCacheKiB = 4000
 
 // assembler builds one export row at a time.
 type assembler struct {

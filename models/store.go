@@ -130,8 +130,12 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		}
 		// synchronous=FULL: a commit is on disk before we answer 2xx. Group
 		// commit (see Write) keeps the cost of that low.
-		common := "_foreign_keys=on&_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_cache_size=-32000&_stmt_cache_size=256"
-		w, err := gorm.Open(sqlite.Open("file:"+uriPath(dsn)+"?"+common+"&_txlock=immediate"), cfg)
+		// Page caches are per connection: the writer keeps a large one (its
+		// working set is the pages that submits rewrite), each reader a
+		// small one, so the process's SQLite memory stays bounded however
+		// much a read walks (an export, a recount): see ReaderCacheKiB.
+		common := "_foreign_keys=on&_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_stmt_cache_size=256"
+		w, err := gorm.Open(sqlite.Open("file:"+uriPath(dsn)+"?"+common+"&_cache_size=-"+itoa(WriterCacheKiB)+"&_txlock=immediate"), cfg)
 		if err != nil {
 			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
 		}
@@ -139,7 +143,7 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		wdb.SetMaxOpenConns(1)
 		wdb.SetMaxIdleConns(1)
 		wdb.SetConnMaxLifetime(0)
-		r, err := gorm.Open(sqlite.Open("file:"+uriPath(dsn)+"?"+common+"&_query_only=on"), cfg)
+		r, err := gorm.Open(sqlite.Open("file:"+uriPath(dsn)+"?"+common+"&_cache_size=-"+itoa(ReaderCacheKiB)+"&_query_only=on"), cfg)
 		if err != nil {
 			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
 		}
@@ -175,6 +179,14 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 	}
 	return s, nil
 }
+
+// SQLite page cache of each connection, in KiB (PRAGMA cache_size = -N).
+// Readers hold only the hot upper pages of the
+// indexes; the operating system's file cache serves the rest.
+const (
+	WriterCacheKiB = 32000
+	ReaderCacheKiB = 2000
+)
 
 // uriPath escapes the characters that a SQLite file: URI would read as
 // syntax, so a path with "#", "?" or "%" names the file it says.

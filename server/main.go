@@ -202,6 +202,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	if err != nil {
 		return err
 	}
+	setMemoryLimit(log)
 	store, err := openStore(ctx, c, log)
 	if err != nil {
 		return err
