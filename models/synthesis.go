@@ -239,10 +239,10 @@ func (s *Store) Synthesis(ctx context.Context, consultationID int64, f Synthesis
 	}
 	out.Demographics.Region = breakdown(Regions, region, out.Respondents)
 
-	// A live invitation is unique per participant (partial unique index
-	// invitations_live_participant) and revoking sets revoked_at, so this
-	// count is answered from that index alone.
-	if err := db.Raw("SELECT COUNT(*) FROM invitations WHERE consultation_id = ? AND revoked_at IS NULL",
+	// Invited people: the invitation tallies (kept by triggers, see
+	// invitation_tally.go) sum the live invitations per group, so this
+	// does not grow with the number of invitations.
+	if err := db.Raw("SELECT COALESCE(SUM(live), 0) FROM invitation_tallies WHERE consultation_id = ?",
 		c.ID).Scan(&out.Invited).Error; err != nil {
 		return nil, err
 	}
@@ -650,31 +650,16 @@ type RateRow struct {
 }
 
 // ResponseRates returns invited and submitted invitations by participant
-// kind and by nominating State.
+// kind and by nominating State (participants nominated by none left out),
+// from the invitation tallies: O(groups) whatever the invitations.
 func (s *Store) ResponseRates(ctx context.Context, consultationID int64) (byKind, byState []RateRow, err error) {
-	db := s.ReadDB(ctx)
-	q := func(col string) ([]RateRow, error) {
-		var rows []RateRow
-		err := db.Raw(`SELECT p.`+col+` AS value, COUNT(DISTINCT i.participant_id) AS invited,
-			COUNT(DISTINCT CASE WHEN i.submitted_at IS NOT NULL OR i.status = ? THEN i.participant_id END) AS submitted
-			FROM invitations i JOIN participants p ON p.id = i.participant_id
-			WHERE i.consultation_id = ? AND i.revoked_at IS NULL AND i.status <> ?
-			GROUP BY p.`+col+` ORDER BY p.`+col, InvSubmitted, consultationID, InvRevoked).Scan(&rows).Error
-		for i := range rows {
-			if rows[i].Invited > 0 {
-				rows[i].Rate = math.Round(float64(rows[i].Submitted)*1000/float64(rows[i].Invited)) / 10
-			}
-		}
-		return rows, err
-	}
-	if byKind, err = q("kind"); err != nil {
+	t, err := s.InvitationTallies(ctx, consultationID)
+	if err != nil {
 		return nil, nil, err
 	}
-	if byState, err = q("nominated_by"); err != nil {
-		return nil, nil, err
-	}
-	out := byState[:0]
-	for _, r := range byState {
+	byKind = rateRows(t, false)
+	out := []RateRow{}
+	for _, r := range rateRows(t, true) {
 		if strings.TrimSpace(r.Value) != "" {
 			out = append(out, r)
 		}
