@@ -26,12 +26,14 @@ func main() {
 	fresh := flag.Int("fresh", 0, "further invitations not opened yet (for the load driver)")
 	all := flag.Bool("all-kinds", false, "one question of every kind (9) instead of the benchmark's 5")
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the data and tokens")
-	chunk := flag.Int("chunk", 2000, "respondents per transaction")
+	chunk := flag.Int("chunk", 5000, "respondents per transaction")
 	keep := flag.Bool("keep-indexes", false, "maintain every index during the load instead of rebuilding them after")
 	tokens := flag.String("tokens", "", "write the fresh invitations' link tokens to this file")
 	answered := flag.String("answered-tokens", "", "write link tokens of respondents who submitted to this file")
 	answeredN := flag.Int("answered-n", 2000, "how many tokens -answered-tokens writes")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
+	durable := flag.Bool("durable", false, "keep synchronous=FULL during the load (default: OFF while loading, durable at the end)")
+	recount := flag.Bool("recount", false, "rebuild the tallies with RecountTallies after the load instead of counting them while generating")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -51,7 +53,8 @@ func main() {
 	if err := s.Migrate(ctx); err != nil {
 		fail(err)
 	}
-	res, err := bench.Generate(ctx, s, bench.GenConfig{Respondents: *n, Fresh: *fresh, AllKinds: *all, Seed: *seed, Chunk: *chunk, Progress: os.Stderr, KeepIndexes: *keep})
+	res, err := bench.Generate(ctx, s, bench.GenConfig{Respondents: *n, Fresh: *fresh, AllKinds: *all, Seed: *seed, Chunk: *chunk, Progress: os.Stderr, KeepIndexes: *keep,
+		Durable: *durable, Recount: *recount})
 	if err != nil {
 		fail(err)
 	}
@@ -64,7 +67,7 @@ func main() {
 	sort.Strings(names)
 	fmt.Printf("generator: %d respondents (+%d fresh invitations), consultation %d, round %d, %d rows in %.1f s (%.0f respondents/s, %.0f rows/s)\n",
 		*n, *fresh, res.ConsultationID, res.RoundID, total, res.Elapsed.Seconds(), float64(*n+*fresh)/res.Elapsed.Seconds(), float64(total)/res.Elapsed.Seconds())
-	fmt.Printf("  (index rebuild %.1f s, tally recount %.1f s)\n", res.Reindex.Seconds(), res.Recount.Seconds())
+	fmt.Printf("  (index rebuild %.1f s, full-text index %.1f s, tallies %.1f s)\n", res.Reindex.Seconds(), res.Search.Seconds(), res.Recount.Seconds())
 	for _, t := range names {
 		fmt.Printf("  %-18s %d\n", t, res.Rows[t])
 	}

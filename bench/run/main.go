@@ -109,8 +109,10 @@ func main() {
 		s, err := models.Open(ctx, "sqlite:"+dbPath, quiet())
 		check(err)
 		check(s.Migrate(ctx))
+		cpu0 := selfCPU()
 		res, err := bench.Generate(ctx, s, bench.GenConfig{Respondents: *flagN, Fresh: *flagFresh, Seed: 1, Progress: logw})
 		check(err)
+		genCPU := selfCPU() - cpu0
 		s.Close()
 		cid, rid = res.ConsultationID, res.RoundID
 		fresh, answered = res.FreshTokens(*flagFresh), res.AnsweredTokens(1000)
@@ -120,7 +122,8 @@ func main() {
 		}
 		per := res.Elapsed.Seconds() / float64(*flagN+*flagFresh)
 		add(row{fmt.Sprintf("generator, %d respondents (%d rows)", *flagN, total),
-			fmt.Sprintf("%.1f s (%.0f respondents/s; tally recount %.1f s)", res.Elapsed.Seconds(), 1/per, res.Recount.Seconds()),
+			fmt.Sprintf("%.1f s (%.0f respondents/s; index rebuild %.1f s, full-text index %.1f s, tallies %.1f s; CPU %.0f s)",
+				res.Elapsed.Seconds(), 1/per, res.Reindex.Seconds(), res.Search.Seconds(), res.Recount.Seconds(), genCPU.Seconds()),
 			"—", "—", fmt.Sprintf("4.6 M < 15 min (linear extrapolation: %.1f min)", per*4.6e6/60)})
 	} else if dbPath != "" {
 		fresh, answered = tokensFor(1, *flagN, *flagFresh)
@@ -272,6 +275,15 @@ func check(err error) {
 
 func quiet() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// selfCPU is this process's user + system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
