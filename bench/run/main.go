@@ -560,6 +560,7 @@ func pgScaleOut(ctx context.Context, server, dir string) {
 	check(ea)
 	check(eb)
 	fmt.Fprint(logw, ra, rb)
+	pgTableStats(admin, schema)
 	if ea == nil && eb == nil {
 		fmt.Fprintln(logw, "   two instances:", c3.sub(c2).per(ra.Units+rb.Units))
 	}
@@ -636,4 +637,24 @@ func (c cpuSnap) per(units int) string {
 	other := c.busy - c.servers - c.pg - c.driver
 	return fmt.Sprintf("CPU per submission: app %.1f ms, PostgreSQL %.1f ms, load driver %.1f ms, other processes %.1f ms; machine busy %.0f%% of %d cores",
 		ms(c.servers)/n, ms(c.pg)/n, ms(c.driver)/n, ms(other)/n, 100*float64(c.busy)/float64(max(1, c.total)), runtime.NumCPU())
+}
+
+// pgTableStats logs the busiest tables of the run (rows written, scans),
+// to see what a submission costs PostgreSQL.
+func pgTableStats(db *sql.DB, schema string) {
+	rows, err := db.Query(`SELECT relname, n_tup_ins, n_tup_upd, n_tup_del, n_tup_hot_upd, seq_scan, COALESCE(idx_scan, 0)
+FROM pg_stat_user_tables WHERE schemaname = $1 ORDER BY n_tup_ins + n_tup_upd + n_tup_del + seq_scan + COALESCE(idx_scan, 0) DESC LIMIT 12`, schema)
+	if err != nil {
+		fmt.Fprintln(logw, "   table stats:", err)
+		return
+	}
+	defer rows.Close()
+	fmt.Fprintln(logw, "   PostgreSQL tables (whole run): name, inserted, updated, deleted, hot updates, seq scans, index scans")
+	for rows.Next() {
+		var name string
+		var ins, upd, del, hot, seq, idx int64
+		if rows.Scan(&name, &ins, &upd, &del, &hot, &seq, &idx) == nil {
+			fmt.Fprintf(logw, "     %-24s %9d %9d %9d %9d %9d %9d\n", name, ins, upd, del, hot, seq, idx)
+		}
+	}
 }
