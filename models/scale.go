@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 
 	"gorm.io/gorm"
 )
@@ -30,12 +31,16 @@ CREATE INDEX submitted_answers_question ON submitted_answers (question_id, row_k
 // slower than one. Sharding the rows 16 ways still left most submits
 // waiting. Now each tally row has a shard, part of its primary key: a
 // PostgreSQL submit INSERTs its changes as rows of a shard of its own (a
-// random positive number, see newTallyShard), so it never waits on another
-// submit's tally rows; CompactTallies (a background loop, one instance at
-// a time) folds those rows into shard 0 in one statement per table. SQLite
-// (one writer, no row contention) and RecountTallies write shard 0 only.
-// Every reader sums over shards, so a count is the same before and after
-// a compaction.
+// random positive number, see newTallyShard), full cells only (a fifth of
+// the rows), so it never waits on another submit's tally rows;
+// CompactTallies (a background loop, one instance at a time) folds those
+// rows into shard 0, full cells and their marginal rows, in one statement
+// per table. SQLite (one writer, no row contention) and RecountTallies
+// write shard 0 only, marginals included.
+//
+// So every reader sums over shards, and on PostgreSQL a reader of marginal
+// rows ('*') adds the full cells of shards other than 0 (see Synthesis):
+// a count is the same before and after a compaction.
 func init() {
 	Register(Migration{Version: 610, Name: "scale: tally rows gain a shard in their primary key", Up: func(tx *gorm.DB, d Dialect) error {
 		tables := []struct{ name, cols, pk, colsDDL string }{
@@ -119,8 +124,9 @@ func (s *Store) newTallyShard() int64 {
 }
 
 // CompactTallies folds the PostgreSQL tally rows written by submits
-// (shard <> 0) into shard 0 and returns how many rows it folded; readers
-// sum over shards, so no count changes. One instance compacts at a time
+// (shard <> 0, full cells) into shard 0, full cells and marginal rows, and
+// returns how many shard-0 rows it wrote; no count that readers see
+// changes. One instance compacts at a time
 // (an advisory lock; the others skip). A no-op on SQLite.
 func (s *Store) CompactTallies(ctx context.Context) (int64, error) {
 	if s.Dialect != Postgres {
@@ -137,22 +143,32 @@ func (s *Store) CompactTallies(ctx context.Context) (int64, error) {
 			return nil
 		}
 		for _, t := range []struct{ table, key, conflict, vals, sums, set string }{
-			{"tally_cells", "consultation_id, round_id, gender, institution_type, country",
-				"consultation_id, round_id, gender, institution_type, country",
-				"respondents", "SUM(respondents)",
+			{"tally_cells", "consultation_id, round_id", "consultation_id, round_id, gender, institution_type, country",
+				"respondents", "SUM(m.respondents)",
 				"respondents = tally_cells.respondents + excluded.respondents"},
-			{"tally_answers", "consultation_id, round_id, question_id, row_key, value, gender, institution_type, country",
-				"question_id, row_key, value, gender, institution_type, country",
-				"count, total", "SUM(count), SUM(total)",
+			{"tally_answers", "consultation_id, round_id, question_id, row_key, value", "question_id, row_key, value, gender, institution_type, country",
+				"count, total", "SUM(m.count), SUM(m.total)",
 				"count = tally_answers.count + excluded.count, total = tally_answers.total + excluded.total"},
-			{"tally_answered", "consultation_id, round_id, question_id, row_key, gender, institution_type, country",
-				"question_id, row_key, gender, institution_type, country",
-				"count", "SUM(count)",
+			{"tally_answered", "consultation_id, round_id, question_id, row_key", "question_id, row_key, gender, institution_type, country",
+				"count", "SUM(m.count)",
 				"count = tally_answered.count + excluded.count"},
 		} {
-			res := tx.Exec(`WITH moved AS (DELETE FROM ` + t.table + ` WHERE shard <> 0 RETURNING ` + t.key + `, ` + t.vals + `)
-INSERT INTO ` + t.table + ` (` + t.key + `, shard, ` + t.vals + `)
-SELECT ` + t.key + `, 0, ` + t.sums + ` FROM moved GROUP BY ` + t.key + `
+			// A submit's rows are full cells only (tally_cells has no
+			// others): each goes to its own cell and, in the tables that
+			// keep them, to its four marginal rows (see scopes).
+			scopes := "(VALUES (0, m.gender, m.institution_type, m.country)) AS v(k, g, i, c)"
+			if t.table != "tally_cells" {
+				scopes = `(VALUES (0, m.gender, m.institution_type, m.country), (1, '*', '*', '*'),
+	(2, m.gender, '*', '*'), (3, '*', m.institution_type, '*'), (4, '*', '*', m.country)) AS v(k, g, i, c)`
+			}
+			mkey := "m." + strings.ReplaceAll(t.key, ", ", ", m.")
+			res := tx.Exec(`WITH moved AS (DELETE FROM ` + t.table + ` WHERE shard <> 0
+	RETURNING ` + t.key + `, gender, institution_type, country, ` + t.vals + `)
+INSERT INTO ` + t.table + ` (` + t.key + `, gender, institution_type, country, shard, ` + t.vals + `)
+SELECT ` + mkey + `, v.g, v.i, v.c, 0, ` + t.sums + `
+FROM moved m CROSS JOIN LATERAL ` + scopes + `
+WHERE v.k = 0 OR (m.gender <> '*' AND m.institution_type <> '*' AND m.country <> '*')
+GROUP BY ` + mkey + `, v.g, v.i, v.c
 ON CONFLICT (` + t.conflict + `, shard) DO UPDATE SET ` + t.set)
 			if res.Error != nil {
 				return fmt.Errorf("compact %s: %w", t.table, res.Error)

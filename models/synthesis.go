@@ -277,37 +277,49 @@ func (s *Store) Synthesis(ctx context.Context, consultationID int64, f Synthesis
 		matchCountries = []string{"\x00none"}
 	}
 	byCountry := f.Region != "" || f.Country != ""
+	// The full cells matching the filter.
+	full, fullArgs := "", []any{}
+	if f.Gender != "" {
+		full += "gender = ?"
+		fullArgs = append(fullArgs, f.Gender)
+	} else {
+		full += "gender <> '*'"
+	}
+	if f.InstitutionType != "" {
+		full += " AND institution_type = ?"
+		fullArgs = append(fullArgs, f.InstitutionType)
+	} else {
+		full += " AND institution_type <> '*'"
+	}
+	if byCountry {
+		full += " AND country IN ?"
+		fullArgs = append(fullArgs, matchCountries)
+	} else {
+		full += " AND country <> '*'"
+	}
+	scope, scopeArgs := "", []any{}
 	switch {
 	case !f.Active():
-		where += " AND gender = '*' AND institution_type = '*' AND country = '*'"
+		scope = "gender = '*' AND institution_type = '*' AND country = '*'"
 	case f.Gender != "" && f.InstitutionType == "" && !byCountry:
-		where += " AND gender = ? AND institution_type = '*' AND country = '*'"
-		args = append(args, f.Gender)
+		scope, scopeArgs = "gender = ? AND institution_type = '*' AND country = '*'", []any{f.Gender}
 	case f.Gender == "" && f.InstitutionType != "" && !byCountry:
-		where += " AND gender = '*' AND institution_type = ? AND country = '*'"
-		args = append(args, f.InstitutionType)
+		scope, scopeArgs = "gender = '*' AND institution_type = ? AND country = '*'", []any{f.InstitutionType}
 	case f.Gender == "" && f.InstitutionType == "" && byCountry:
-		where += " AND gender = '*' AND institution_type = '*' AND country IN ?"
-		args = append(args, matchCountries)
+		scope, scopeArgs = "gender = '*' AND institution_type = '*' AND country IN ?", []any{matchCountries}
+	}
+	switch {
+	case scope == "":
+		where += " AND " + full
+		args = append(args, fullArgs...)
+	case s.Dialect == Postgres:
+		// On PostgreSQL the rows a submit wrote and CompactTallies has not
+		// folded yet (shard <> 0) are full cells only: they count too.
+		where += " AND ((shard = 0 AND " + scope + ") OR (shard <> 0 AND " + full + "))"
+		args = append(append(args, scopeArgs...), fullArgs...)
 	default:
-		if f.Gender != "" {
-			where += " AND gender = ?"
-			args = append(args, f.Gender)
-		} else {
-			where += " AND gender <> '*'"
-		}
-		if f.InstitutionType != "" {
-			where += " AND institution_type = ?"
-			args = append(args, f.InstitutionType)
-		} else {
-			where += " AND institution_type <> '*'"
-		}
-		if byCountry {
-			where += " AND country IN ?"
-			args = append(args, matchCountries)
-		} else {
-			where += " AND country <> '*'"
-		}
+		where += " AND " + scope
+		args = append(args, scopeArgs...)
 	}
 	var vals []struct {
 		QuestionID    int64

@@ -26,6 +26,9 @@ import (
 //
 // They always equal RecountTallies' full recount from submitted_answers
 // (tested with random submissions and resubmissions on both databases).
+// Each row also has a shard (migration 610, models/scale.go): readers sum
+// over shards, and on PostgreSQL count the full cells of shards other
+// than 0 in the marginal rows too, until CompactTallies folds them.
 func init() {
 	Register(Migration{Version: 400, Name: "synthesis tallies", SQL: `
 CREATE TABLE tally_cells (
@@ -140,9 +143,11 @@ type tallyDelta struct {
 // are written with one upsert per table.
 type tallyDeltas struct {
 	consultation int64
-	// shard is the tally shard the rows go to (see TallyShards); 0 on
-	// SQLite.
+	// shard is the tally shard the rows go to (see newTallyShard); 0 on
+	// SQLite. In a shard other than 0 only the full cells are written
+	// (fullOnly): CompactTallies derives their marginal rows.
 	shard    int64
+	fullOnly bool
 	cells    map[[2]int64]map[cell]int64 // (round, _) → cell → respondents
 	answers  map[int64]map[answerKey]tallyDelta
 	answered map[int64]map[answeredKey]int64
@@ -174,7 +179,12 @@ func (d *tallyDeltas) addRows(round int64, c cell, rows []SubmittedAnswer, kinds
 		if isBlank(r.Value) {
 			continue
 		}
-		for _, sc := range scopes(c) {
+		scs := scopes(c)
+		n := len(scs)
+		if d.fullOnly {
+			n = 1 // the full cell; its marginals come with compaction
+		}
+		for _, sc := range scs[:n] {
 			switch {
 			case countedKinds[kind]:
 				k := answerKey{r.QuestionID, r.RowKey, r.Value, sc}
@@ -236,6 +246,7 @@ func (s *Store) applyTallies(tx *gorm.DB, ch TallyChange) error {
 	after := cellOf(ch.After)
 	d := newTallyDeltas(ch.ConsultationID)
 	d.shard = s.newTallyShard()
+	d.fullOnly = d.shard != 0
 	if ch.Before != nil {
 		before := cellOf(ch.Before)
 		if before != after {
@@ -393,6 +404,7 @@ func (s *Store) MoveRespondentTallies(tx *gorm.DB, before, after *Respondent) er
 	}
 	d := newTallyDeltas(after.ConsultationID)
 	d.shard = s.newTallyShard()
+	d.fullOnly = d.shard != 0
 	if err := s.moveOtherRounds(tx, d, after.ID, 0, from, to); err != nil {
 		return err
 	}
@@ -683,28 +695,79 @@ func (s *Store) TallySnapshot(ctx context.Context, consultationID int64) ([]stri
 	for _, c := range cells {
 		out = append(out, fmt.Sprintf("cell r%d %s/%s/%s = %d", c.RoundID, c.Gender, c.InstitutionType, c.Country, c.Respondents))
 	}
+	// Rows of a shard other than 0 are full cells whose marginal rows
+	// are not written yet (see CompactTallies): count them there too, as
+	// the readers do.
+	expand := func(delta int64, c cell) []cell {
+		if delta == 0 || c.Gender == Any || c.InstitutionType == Any || c.Country == Any {
+			return []cell{c}
+		}
+		sc := scopes(c)
+		return sc[:]
+	}
+	type ansKey struct {
+		round int64
+		answerKey
+	}
+	var ansOrder []ansKey
+	ansSum := map[ansKey]tallyDelta{}
 	var ans []struct {
 		RoundID, QuestionID                             int64
 		RowKey, Value, Gender, InstitutionType, Country string
-		Count                                           int64
+		Delta, Count                                    int64
 		Total                                           float64
 	}
-	if err := db.Raw("SELECT round_id, question_id, row_key, value, gender, institution_type, country, SUM(count) AS count, SUM(total) AS total FROM tally_answers WHERE consultation_id = ? GROUP BY round_id, question_id, row_key, value, gender, institution_type, country HAVING SUM(count) <> 0 OR SUM(total) <> 0", consultationID).Scan(&ans).Error; err != nil {
+	if err := db.Raw(`SELECT round_id, question_id, row_key, value, gender, institution_type, country, CASE WHEN shard = 0 THEN 0 ELSE 1 END AS delta,
+	SUM(count) AS count, SUM(total) AS total FROM tally_answers WHERE consultation_id = ?
+	GROUP BY round_id, question_id, row_key, value, gender, institution_type, country, CASE WHEN shard = 0 THEN 0 ELSE 1 END`, consultationID).Scan(&ans).Error; err != nil {
 		return nil, err
 	}
 	for _, a := range ans {
-		out = append(out, fmt.Sprintf("answer r%d q%d %q=%q %s/%s/%s = %d (%.4f)", a.RoundID, a.QuestionID, a.RowKey, a.Value, a.Gender, a.InstitutionType, a.Country, a.Count, a.Total))
+		for _, c := range expand(a.Delta, cell{a.Gender, a.InstitutionType, a.Country}) {
+			k := ansKey{a.RoundID, answerKey{a.QuestionID, a.RowKey, a.Value, c}}
+			v, ok := ansSum[k]
+			if !ok {
+				ansOrder = append(ansOrder, k)
+			}
+			v.count += a.Count
+			v.total += a.Total
+			ansSum[k] = v
+		}
 	}
+	for _, k := range ansOrder {
+		if v := ansSum[k]; v.count != 0 || v.total != 0 {
+			out = append(out, fmt.Sprintf("answer r%d q%d %q=%q %s/%s/%s = %d (%.4f)", k.round, k.Question, k.Row, k.Value, k.Gender, k.InstitutionType, k.Country, v.count, v.total))
+		}
+	}
+	type awKey struct {
+		round int64
+		answeredKey
+	}
+	var awOrder []awKey
+	awSum := map[awKey]int64{}
 	var aw []struct {
 		RoundID, QuestionID                      int64
 		RowKey, Gender, InstitutionType, Country string
-		Count                                    int64
+		Delta, Count                             int64
 	}
-	if err := db.Raw("SELECT round_id, question_id, row_key, gender, institution_type, country, SUM(count) AS count FROM tally_answered WHERE consultation_id = ? GROUP BY round_id, question_id, row_key, gender, institution_type, country HAVING SUM(count) <> 0", consultationID).Scan(&aw).Error; err != nil {
+	if err := db.Raw(`SELECT round_id, question_id, row_key, gender, institution_type, country, CASE WHEN shard = 0 THEN 0 ELSE 1 END AS delta,
+	SUM(count) AS count FROM tally_answered WHERE consultation_id = ?
+	GROUP BY round_id, question_id, row_key, gender, institution_type, country, CASE WHEN shard = 0 THEN 0 ELSE 1 END`, consultationID).Scan(&aw).Error; err != nil {
 		return nil, err
 	}
 	for _, a := range aw {
-		out = append(out, fmt.Sprintf("answered r%d q%d %q %s/%s/%s = %d", a.RoundID, a.QuestionID, a.RowKey, a.Gender, a.InstitutionType, a.Country, a.Count))
+		for _, c := range expand(a.Delta, cell{a.Gender, a.InstitutionType, a.Country}) {
+			k := awKey{a.RoundID, answeredKey{a.QuestionID, a.RowKey, c}}
+			if _, ok := awSum[k]; !ok {
+				awOrder = append(awOrder, k)
+			}
+			awSum[k] += a.Count
+		}
+	}
+	for _, k := range awOrder {
+		if n := awSum[k]; n != 0 {
+			out = append(out, fmt.Sprintf("answered r%d q%d %q %s/%s/%s = %d", k.round, k.Question, k.Row, k.Gender, k.InstitutionType, k.Country, n))
+		}
 	}
 	sort.Strings(out)
 	return out, nil
