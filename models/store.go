@@ -167,7 +167,10 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		}
 		sqlDB, _ := db.DB()
 		sqlDB.SetMaxOpenConns(32)
-		sqlDB.SetMaxIdleConns(16)
+		// As many idle as open: under load a smaller idle pool closes and
+		// reopens connections, and each new PostgreSQL backend costs a fork
+		// and cold catalog caches.
+		sqlDB.SetMaxIdleConns(32)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 		s.w, s.R = db, db
 	}

@@ -613,12 +613,16 @@ func takeCPU(servers ...*proc) cpuSnap {
 			continue
 		}
 		f := strings.Fields(st[end+1:])
-		if len(f) < 13 {
+		if len(f) < 15 {
 			continue
 		}
 		ut, _ := strconv.Atoi(f[11])
 		sy, _ := strconv.Atoi(f[12])
-		c.pg += time.Duration(ut+sy) * tick
+		// The postmaster's children's time counts the backends that
+		// have exited (connections closed during the phase).
+		cut, _ := strconv.Atoi(f[13])
+		cst, _ := strconv.Atoi(f[14])
+		c.pg += time.Duration(ut+sy+cut+cst) * tick
 	}
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
