@@ -127,10 +127,18 @@ func (s *Store) newTallyShard() int64 {
 // (shard <> 0, full cells) into shard 0, full cells and marginal rows, and
 // returns how many shard-0 rows it wrote; no count that readers see
 // changes. One instance compacts at a time
-// (an advisory lock; the others skip). A no-op on SQLite.
+// (an advisory lock; the others skip). On SQLite it folds the tally log
+// instead (tally_log.go).
 func (s *Store) CompactTallies(ctx context.Context) (int64, error) {
-	if s.Dialect != Postgres {
-		return 0, nil
+	if s.Dialect == SQLite {
+		// SQLite: fold the tally log (tally_log.go).
+		var folded int64
+		err := s.Write(ctx, func(tx *gorm.DB) error {
+			var err error
+			folded, err = foldTallyLog(tx)
+			return err
+		})
+		return folded, err
 	}
 	var folded int64
 	err := s.Write(ctx, func(tx *gorm.DB) error {

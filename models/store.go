@@ -59,6 +59,8 @@ type Store struct {
 	Linger time.Duration
 	// journeys caches consultations' rounds and questions (journey_cache.go).
 	journeys journeyCache
+	// foldMu lets one reader at a time fold the tally log (tally_log.go).
+	foldMu sync.Mutex
 }
 
 // ParseDatabaseURL splits a FOCAL_DATABASE_URL into dialect and DSN.
@@ -269,13 +271,13 @@ func (s *Store) Write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 
 // writeDeferringTallies is Write for a fn whose only use of the tally
 // tables is applyTallies (the submit path). On SQLite the tally changes of
-// all such fns in one group-commit transaction are added up and written
-// once, just before COMMIT: every submission touches the same marginal
-// tally rows, and writing them once per batch instead of once per
-// submission is most of the submit's cost in the single writer. Tally
-// changes are sums, so their order among these fns does not matter; any
-// other write in the batch sees them flushed before it runs, and the
-// flush commits or fails with the whole transaction, so a 2xx still means
+// all such fns in one group-commit transaction are added up and appended
+// as one tally_log row just before COMMIT (tally_log.go): every submission
+// touches the same marginal tally rows, and upserting them per submission
+// was most of the submit's cost in the single writer. Tally changes are
+// sums, so their order among these fns does not matter; any other write
+// in the batch runs after them (they are logged before it), and the log
+// row commits or fails with the whole transaction, so a 2xx still means
 // the submission and its counts are on disk together.
 func (s *Store) writeDeferringTallies(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return s.write(ctx, fn, true)
@@ -371,7 +373,7 @@ func (s *Store) commitBatch(batch []*writeReq) {
 			continue
 		}
 		if !r.deferTallies && len(pending) > 0 {
-			if err := pending.write(tx); err != nil {
+			if err := pending.log(tx); err != nil {
 				fail(err)
 				return
 			}
@@ -404,7 +406,7 @@ func (s *Store) commitBatch(batch []*writeReq) {
 		}
 	}
 	if len(pending) > 0 {
-		if err := pending.write(tx); err != nil {
+		if err := pending.log(tx); err != nil {
 			fail(err)
 			return
 		}

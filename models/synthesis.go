@@ -177,6 +177,9 @@ func (s *Store) SynthesisRounds(ctx context.Context, consultationID int64) ([]Ro
 // sums over the demographic cells that match the filter, so its cost does
 // not grow with the number of answers.
 func (s *Store) Synthesis(ctx context.Context, consultationID int64, f SynthesisFilter) (*Synthesis, error) {
+	if err := s.foldTallies(ctx); err != nil {
+		return nil, err
+	}
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
@@ -498,6 +501,9 @@ func dimValue(dim string, c cell) string {
 // CrossTab counts respondents (of a round, or of any round) matching the
 // filter by two dimensions.
 func (s *Store) CrossTab(ctx context.Context, consultationID int64, f SynthesisFilter, rowDim, colDim string) (*CrossTab, error) {
+	if err := s.foldTallies(ctx); err != nil {
+		return nil, err
+	}
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
@@ -701,6 +707,9 @@ func (t *CrossTab) ColHidden(j int) bool { return j < len(t.ColSuppressed) && t.
 // reply"; row totals are the respondents of the group (n). It reads the
 // question's full-cell tallies, so it does not grow with the answers.
 func (s *Store) QuestionCrossTab(ctx context.Context, consultationID int64, f SynthesisFilter, questionID int64, dim string) (*CrossTab, []Choice, error) {
+	if err := s.foldTallies(ctx); err != nil {
+		return nil, nil, err
+	}
 	if err := f.Validate(); err != nil {
 		return nil, nil, err
 	}

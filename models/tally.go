@@ -328,14 +328,19 @@ func (b tallyBatch) merge(o tallyBatch) {
 	}
 }
 
-// write writes the gathered changes, consultations in id order.
-func (b tallyBatch) write(tx *gorm.DB) error {
+// ids returns the batch's consultations in id order.
+func (b tallyBatch) ids() []int64 {
 	ids := make([]int64, 0, len(b))
 	for id := range b {
 		ids = append(ids, id)
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for _, id := range ids {
+	return ids
+}
+
+// write writes the gathered changes, consultations in id order.
+func (b tallyBatch) write(tx *gorm.DB) error {
+	for _, id := range b.ids() {
 		if err := b[id].write(tx); err != nil {
 			return err
 		}
@@ -592,6 +597,8 @@ func recountTalliesTx(tx *gorm.DB, d Dialect, cid int64) error {
 		sql  string
 		args []any
 	}{
+		// Logged changes not yet folded in are counted by the recount.
+		{"DELETE FROM tally_log WHERE consultation_id = ?", []any{cid}},
 		{"DELETE FROM tally_cells WHERE consultation_id = ?", []any{cid}},
 		{"DELETE FROM tally_answers WHERE consultation_id = ?", []any{cid}},
 		{"DELETE FROM tally_answered WHERE consultation_id = ?", []any{cid}},
@@ -682,6 +689,9 @@ func init() {
 // TallySnapshot is every non-zero tally of a consultation as text lines,
 // sorted: tests compare the running tallies with a recount through it.
 func (s *Store) TallySnapshot(ctx context.Context, consultationID int64) ([]string, error) {
+	if err := s.foldTallies(ctx); err != nil {
+		return nil, err
+	}
 	db := s.ReadDB(ctx)
 	var out []string
 	var cells []struct {
