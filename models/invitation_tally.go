@@ -26,24 +26,48 @@ import (
 // COUNT(DISTINCT participant_id) definitions they replace; RecountInvitationTallies
 // rebuilds them with those definitions and the tests compare the two.
 //
-// On PostgreSQL each group is spread over invitationTallyShards rows
-// (shard = invitation id modulo the shard count) so that concurrent
-// submits do not all wait on one row's lock; readers sum the shards.
-// SQLite has a single writer and keeps one shard.
+// On PostgreSQL each group is spread over invitationTallyShards rows so
+// that concurrent transactions do not all wait on one row's lock; readers
+// sum the shards. A transaction's changes go to the shard of its backend
+// (pg_backend_pid() modulo the shard count, migration 412), so a batch of
+// invitations locks one row per group, not every shard; the first version
+// (migration 410) sharded by invitation id. A shard may go negative (a
+// revocation lands on another backend's shard than the issue): only sums
+// mean anything. SQLite has a single writer and keeps shard 0.
 const invitationTallyShards = 16
 
-// shardGroupSQL is the shard's GROUP BY term (none on SQLite: a constant
-// there would name a result column).
-func shardGroupSQL(d Dialect, id string) string {
+// shardMode says how the triggers choose a row's shard.
+type shardMode int
+
+const (
+	shardZero    shardMode = iota // SQLite
+	shardByID                     // PostgreSQL, migration 410
+	shardBackend                  // PostgreSQL, migration 412
+)
+
+func modeOf(d Dialect) shardMode {
 	if d == Postgres {
-		return ", " + invitationShardSQL(d, id)
+		return shardBackend
+	}
+	return shardZero
+}
+
+// shardGroupSQL is the shard's GROUP BY term (none when the shard is a
+// constant for the statement; on SQLite a constant would name a result
+// column).
+func shardGroupSQL(m shardMode, id string) string {
+	if m == shardByID {
+		return ", " + invitationShardSQL(m, id)
 	}
 	return ""
 }
 
-func invitationShardSQL(d Dialect, id string) string {
-	if d == Postgres {
+func invitationShardSQL(m shardMode, id string) string {
+	switch m {
+	case shardByID:
 		return fmt.Sprintf("(%s %% %d)", id, invitationTallyShards)
+	case shardBackend:
+		return fmt.Sprintf("(pg_backend_pid() %% %d)", invitationTallyShards)
 	}
 	return "0"
 }
@@ -63,7 +87,7 @@ submitted = invitation_tallies.submitted + excluded.submitted`
 
 // invitationRowSQL adds (sign "+") or removes (sign "-") one invitation
 // row's contribution; p is NEW. or OLD.
-func invitationRowSQL(d Dialect, p, sign string) string {
+func invitationRowSQL(d shardMode, p, sign string) string {
 	live, invited, submitted := invitationContribSQL(p)
 	return `INSERT INTO invitation_tallies (consultation_id, kind, nominated_by, shard, live, invited, submitted)
 SELECT ` + p + `consultation_id, pa.kind, pa.nominated_by, ` + invitationShardSQL(d, p+"id") + `, ` + sign + `(` + live + `), ` + sign + `(` + invited + `), ` + sign + `(` + submitted + `)
@@ -72,7 +96,7 @@ FROM participants pa WHERE pa.id = ` + p + `participant_id AND ` + p + `revoked_
 
 // participantMoveSQL moves a participant's live invitations from the
 // group of OLD (sign "-", p "OLD.") or to the group of NEW ("+", "NEW.").
-func participantMoveSQL(d Dialect, p, sign string) string {
+func participantMoveSQL(d shardMode, p, sign string) string {
 	live, invited, submitted := invitationContribSQL("i.")
 	shard := invitationShardSQL(d, "i.id")
 	return `INSERT INTO invitation_tallies (consultation_id, kind, nominated_by, shard, live, invited, submitted)
@@ -87,10 +111,32 @@ OR (OLD.revoked_at IS NULL) <> (NEW.revoked_at IS NULL) OR (OLD.status = 'revoke
 OR (OLD.status = 'submitted') <> (NEW.status = 'submitted') OR (OLD.submitted_at IS NULL) <> (NEW.submitted_at IS NULL)`
 
 // invitationTallyTriggers returns the statements creating the triggers.
-func invitationTallyTriggers(d Dialect) []string {
+func invitationTallyTriggers(d Dialect, m shardMode) []string {
 	if d == Postgres {
-		return []string{
-			`CREATE OR REPLACE FUNCTION invitation_tallies_inv() RETURNS trigger AS $$
+		return append(invitationTallyFunctions(m),
+			`CREATE TRIGGER invitation_tallies_ins AFTER INSERT ON invitations FOR EACH ROW EXECUTE FUNCTION invitation_tallies_inv()`,
+			`CREATE TRIGGER invitation_tallies_del AFTER DELETE ON invitations FOR EACH ROW EXECUTE FUNCTION invitation_tallies_inv()`,
+			`CREATE TRIGGER invitation_tallies_upd AFTER UPDATE ON invitations FOR EACH ROW WHEN (`+invitationChangedSQL+`) EXECUTE FUNCTION invitation_tallies_inv()`,
+			`CREATE TRIGGER invitation_tallies_participant AFTER UPDATE ON participants FOR EACH ROW
+WHEN (OLD.kind <> NEW.kind OR OLD.nominated_by <> NEW.nominated_by) EXECUTE FUNCTION invitation_tallies_participant()`)
+	}
+	return []string{
+		`CREATE TRIGGER invitation_tallies_ins AFTER INSERT ON invitations WHEN NEW.revoked_at IS NULL
+BEGIN ` + invitationRowSQL(m, "NEW.", "+") + `; END`,
+		`CREATE TRIGGER invitation_tallies_del AFTER DELETE ON invitations WHEN OLD.revoked_at IS NULL
+BEGIN ` + invitationRowSQL(m, "OLD.", "-") + `; END`,
+		`CREATE TRIGGER invitation_tallies_upd AFTER UPDATE ON invitations WHEN ` + invitationChangedSQL + `
+BEGIN ` + invitationRowSQL(m, "OLD.", "-") + `; ` + invitationRowSQL(m, "NEW.", "+") + `; END`,
+		`CREATE TRIGGER invitation_tallies_participant AFTER UPDATE OF kind, nominated_by ON participants
+WHEN OLD.kind <> NEW.kind OR OLD.nominated_by <> NEW.nominated_by
+BEGIN ` + participantMoveSQL(m, "OLD.", "-") + `; ` + participantMoveSQL(m, "NEW.", "+") + `; END`,
+	}
+}
+
+// invitationTallyFunctions are PostgreSQL's trigger functions.
+func invitationTallyFunctions(d shardMode) []string {
+	return []string{
+		`CREATE OR REPLACE FUNCTION invitation_tallies_inv() RETURNS trigger AS $$
 BEGIN
 	IF TG_OP = 'UPDATE' OR TG_OP = 'DELETE' THEN
 		` + invitationRowSQL(d, "OLD.", "-") + `;
@@ -100,35 +146,14 @@ BEGIN
 	END IF;
 	RETURN NULL;
 END $$ LANGUAGE plpgsql`,
-			`CREATE OR REPLACE FUNCTION invitation_tallies_participant() RETURNS trigger AS $$
+		`CREATE OR REPLACE FUNCTION invitation_tallies_participant() RETURNS trigger AS $$
 BEGIN
 	` + participantMoveSQL(d, "OLD.", "-") + `;
 	` + participantMoveSQL(d, "NEW.", "+") + `;
 	RETURN NULL;
 END $$ LANGUAGE plpgsql`,
-			`CREATE TRIGGER invitation_tallies_ins AFTER INSERT ON invitations FOR EACH ROW EXECUTE FUNCTION invitation_tallies_inv()`,
-			`CREATE TRIGGER invitation_tallies_del AFTER DELETE ON invitations FOR EACH ROW EXECUTE FUNCTION invitation_tallies_inv()`,
-			`CREATE TRIGGER invitation_tallies_upd AFTER UPDATE ON invitations FOR EACH ROW WHEN (` + invitationChangedSQL + `) EXECUTE FUNCTION invitation_tallies_inv()`,
-			`CREATE TRIGGER invitation_tallies_participant AFTER UPDATE ON participants FOR EACH ROW
-WHEN (OLD.kind <> NEW.kind OR OLD.nominated_by <> NEW.nominated_by) EXECUTE FUNCTION invitation_tallies_participant()`,
-		}
-	}
-	return []string{
-		`CREATE TRIGGER invitation_tallies_ins AFTER INSERT ON invitations WHEN NEW.revoked_at IS NULL
-BEGIN ` + invitationRowSQL(d, "NEW.", "+") + `; END`,
-		`CREATE TRIGGER invitation_tallies_del AFTER DELETE ON invitations WHEN OLD.revoked_at IS NULL
-BEGIN ` + invitationRowSQL(d, "OLD.", "-") + `; END`,
-		`CREATE TRIGGER invitation_tallies_upd AFTER UPDATE ON invitations WHEN ` + invitationChangedSQL + `
-BEGIN ` + invitationRowSQL(d, "OLD.", "-") + `; ` + invitationRowSQL(d, "NEW.", "+") + `; END`,
-		`CREATE TRIGGER invitation_tallies_participant AFTER UPDATE OF kind, nominated_by ON participants
-WHEN OLD.kind <> NEW.kind OR OLD.nominated_by <> NEW.nominated_by
-BEGIN ` + participantMoveSQL(d, "OLD.", "-") + `; ` + participantMoveSQL(d, "NEW.", "+") + `; END`,
 	}
 }
-
-// invitationTallyTriggerNames are the SQLite triggers that keep the
-// invitation tallies (bulk loads may drop them, then recount).
-var invitationTallyTriggerNames = []string{"invitation_tallies_ins", "invitation_tallies_del", "invitation_tallies_upd", "invitation_tallies_participant"}
 
 func init() {
 	Register(Migration{Version: 410, Name: "invitation tallies kept by triggers", Up: func(tx *gorm.DB, d Dialect) error {
@@ -142,13 +167,31 @@ func init() {
 	submitted BIGINT NOT NULL DEFAULT 0,
 	PRIMARY KEY (consultation_id, kind, nominated_by, shard)
 )`}
-		stmts = append(stmts, invitationTallyTriggers(d)...)
+		m := shardZero
+		if d == Postgres {
+			m = shardByID
+		}
+		stmts = append(stmts, invitationTallyTriggers(d, m)...)
 		for _, st := range stmts {
 			if err := tx.Exec(st).Error; err != nil {
 				return fmt.Errorf("%w: %s", err, st)
 			}
 		}
 		return recountInvitationTallies(tx, d, 0)
+	}})
+}
+
+func init() {
+	Register(Migration{Version: 412, Name: "invitation tallies: a transaction's changes on its backend's shard", Up: func(tx *gorm.DB, d Dialect) error {
+		if d != Postgres {
+			return nil
+		}
+		for _, st := range invitationTallyFunctions(shardBackend) {
+			if err := tx.Exec(st).Error; err != nil {
+				return err
+			}
+		}
+		return nil
 	}})
 }
 
@@ -168,10 +211,10 @@ func recountInvitationTallies(tx *gorm.DB, d Dialect, consultationID int64) erro
 	}
 	live, invited, submitted := invitationContribSQL("i.")
 	return tx.Exec(`INSERT INTO invitation_tallies (consultation_id, kind, nominated_by, shard, live, invited, submitted)
-SELECT i.consultation_id, p.kind, p.nominated_by, `+invitationShardSQL(d, "i.id")+`, SUM(`+live+`), SUM(`+invited+`), SUM(`+submitted+`)
+SELECT i.consultation_id, p.kind, p.nominated_by, 0, SUM(`+live+`), SUM(`+invited+`), SUM(`+submitted+`)
 FROM invitations i JOIN participants p ON p.id = i.participant_id
 WHERE i.revoked_at IS NULL`+where+`
-GROUP BY i.consultation_id, p.kind, p.nominated_by`+shardGroupSQL(d, "i.id"), args...).Error
+GROUP BY i.consultation_id, p.kind, p.nominated_by`, args...).Error
 }
 
 // RecountInvitationTallies rebuilds a consultation's invitation tallies
@@ -243,36 +286,4 @@ func rateRows(tallies []InvitationCounts, byState bool) []RateRow {
 	}
 	sort.SliceStable(kept, func(i, j int) bool { return kept[i].Value < kept[j].Value })
 	return kept
-}
-
-// DropInvitationTallyTriggers removes the triggers (SQLite bulk loads into
-// a fresh consultation) and returns the function that puts them back and
-// recounts the consultation's invitation tallies; call it even when the
-// load fails.
-func (s *Store) DropInvitationTallyTriggers(ctx context.Context, consultationID int64) (restore func(context.Context) error, err error) {
-	noop := func(context.Context) error { return nil }
-	if s.Dialect != SQLite {
-		return noop, nil
-	}
-	err = s.Write(ctx, func(tx *gorm.DB) error {
-		for _, n := range invitationTallyTriggerNames {
-			if err := tx.Exec("DROP TRIGGER IF EXISTS " + n).Error; err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return noop, err
-	}
-	return func(ctx context.Context) error {
-		return s.Write(ctx, func(tx *gorm.DB) error {
-			for _, st := range invitationTallyTriggers(s.Dialect) {
-				if err := tx.Exec(st).Error; err != nil {
-					return err
-				}
-			}
-			return recountInvitationTallies(tx, s.Dialect, consultationID)
-		})
-	}, nil
 }
