@@ -583,10 +583,26 @@ func (s *Store) RecountTalliesTx(tx *gorm.DB, consultationID int64) error {
 }
 
 func (s *Store) recountTallies(tx *gorm.DB, cid int64) error {
-	return recountTalliesTx(tx, s.Dialect, cid)
+	if s.Dialect == Postgres {
+		// Not while CompactTallies folds shards into the rows rewritten
+		// here (the same advisory lock).
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(727275)").Error; err != nil {
+			return err
+		}
+	}
+	return recountTallies(tx, s.Dialect, cid, true)
 }
 
+// recountTalliesTx is the recount of the migrations before the shard
+// column existed (403, 411).
 func recountTalliesTx(tx *gorm.DB, d Dialect, cid int64) error {
+	return recountTallies(tx, d, cid, false)
+}
+
+// recountTallies rewrites the consultation's tallies in shard 0; sharded
+// says the tables have the shard column (migration 610), and then the
+// marginal rows are summed from shard 0's full cells only.
+func recountTallies(tx *gorm.DB, d Dialect, cid int64, sharded bool) error {
 	s := &Store{Dialect: d}
 	kinds := make([]string, 0, len(countedKinds))
 	for k := range countedKinds {
@@ -636,6 +652,9 @@ GROUP BY rs.consultation_id, sa.round_id, sa.question_id, rs.gender, rs.institut
 	}
 	// The marginal rows, summed from the full cells just written.
 	full := "consultation_id = ? AND gender <> '*' AND institution_type <> '*' AND country <> '*'"
+	if sharded {
+		full += " AND shard = 0"
+	}
 	for _, m := range []struct{ g, i, c, group string }{
 		{"'*'", "'*'", "'*'", ""}, {"gender", "'*'", "'*'", ", gender"},
 		{"'*'", "institution_type", "'*'", ", institution_type"}, {"'*'", "'*'", "country", ", country"},
