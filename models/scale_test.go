@@ -168,3 +168,66 @@ func TestConcurrentSubmitsTalliesEqualRecount(t *testing.T) {
 		}
 	})
 }
+
+// Migration 610 keeps the tally rows and indexes of a database that has
+// them, and makes the shard part of the key.
+func TestTallyShardMigrationKeepsRows(t *testing.T) {
+	modeltest.Dialects(t, func(t *testing.T, u string) {
+		ctx := context.Background()
+		s, err := models.Open(ctx, u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		var before []models.Migration
+		for _, m := range models.Migrations() {
+			if m.Version < 610 {
+				before = append(before, m)
+			}
+		}
+		if err := s.MigrateList(ctx, before); err != nil {
+			t.Fatal(err)
+		}
+		old := []string{
+			"INSERT INTO tally_cells (consultation_id, round_id, gender, institution_type, country, respondents) VALUES (1, 2, 'female', 'ngo', 'AT', 3)",
+			"INSERT INTO tally_answers (consultation_id, round_id, question_id, row_key, value, gender, institution_type, country, count, total) VALUES (1, 2, 3, '', 'yes', '*', '*', '*', 4, 0)",
+			"INSERT INTO tally_answered (consultation_id, round_id, question_id, row_key, gender, institution_type, country, count) VALUES (1, 2, 3, '', '*', '*', '*', 5)",
+		}
+		for _, st := range old {
+			if err := s.WriterDB().Exec(st).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		if err := s.ReadDB(ctx).Raw(`SELECT (SELECT SUM(respondents) FROM tally_cells WHERE shard = 0) * 100 + (SELECT SUM(count) FROM tally_answers WHERE shard = 0) * 10
+			+ (SELECT SUM(count) FROM tally_answered WHERE shard = 0)`).Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		if n != 345 {
+			t.Fatalf("rows after the migration sum to %d, want 345", n)
+		}
+		// The same key in another shard is another row.
+		for _, st := range []string{
+			"INSERT INTO tally_cells (consultation_id, round_id, gender, institution_type, country, shard, respondents) VALUES (1, 2, 'female', 'ngo', 'AT', 7, 1)",
+			"INSERT INTO tally_answers (consultation_id, round_id, question_id, row_key, value, gender, institution_type, country, shard, count, total) VALUES (1, 2, 3, '', 'yes', '*', '*', '*', 7, 1, 0)",
+			"INSERT INTO tally_answered (consultation_id, round_id, question_id, row_key, gender, institution_type, country, shard, count) VALUES (1, 2, 3, '', '*', '*', '*', 7, 1)",
+		} {
+			if err := s.WriterDB().Exec(st).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if s.Dialect == models.SQLite {
+			var idx []string
+			if err := s.ReadDB(ctx).Raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE 'tally_answer%' AND sql IS NOT NULL ORDER BY name").Scan(&idx).Error; err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"tally_answered_consultation", "tally_answered_round", "tally_answered_scope", "tally_answers_consultation", "tally_answers_round", "tally_answers_scope"}
+			if !reflect.DeepEqual(idx, want) {
+				t.Fatalf("indexes %v, want %v", idx, want)
+			}
+		}
+	})
+}
