@@ -185,7 +185,9 @@ func Generate(ctx context.Context, s *models.Store, cfg GenConfig) (_ *GenResult
 	if s.Dialect == models.SQLite {
 		// A bigger page cache for the writer connection while loading.
 		_ = s.Write(ctx, func(tx *gorm.DB) error { return tx.Exec("PRAGMA cache_size=-400000").Error })
-		defer s.Write(context.WithoutCancel(ctx), func(tx *gorm.DB) error { return tx.Exec("PRAGMA cache_size=-32000").Error })
+		defer s.Write(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
+			return tx.Exec("PRAGMA cache_size=-" + strconv.Itoa(models.WriterCacheKiB)).Error
+		})
 		if !cfg.Durable {
 			// No fsync while loading: a crash mid-load loses the load
 			// (rerun it), never a request's write, since nothing else

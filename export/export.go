@@ -6,6 +6,7 @@
 package export
 
 import (
+	"archive/zip"
 	"bufio"
 	"context"
 	"encoding/csv"
@@ -336,7 +337,7 @@ const (
 )
 
 type xlsxWriter struct {
-	out  io.Writer
+	out  *bufio.Writer
 	f    *excelize.File
 	sw   *excelize.StreamWriter
 	cols []models.ExportColumn
@@ -346,6 +347,13 @@ type xlsxWriter struct {
 
 func newXLSX(w io.Writer, cols []models.ExportColumn) (*xlsxWriter, error) {
 	f := excelize.NewFile()
+	// excelize's Write builds the whole file in a bytes.Buffer before it
+	// copies it out (the size of the file, twice over as it grows): with a
+	// zip writer of our own each part goes straight to w, and excelize's
+	// buffer stays empty. The sheet's rows wait in the stream writer's
+	// temporary file (at most 16 MiB of them in memory) until Close.
+	out := bufio.NewWriterSize(w, 64<<10)
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(out) })
 	if err := f.SetSheetName("Sheet1", DataSheet); err != nil {
 		return nil, err
 	}
@@ -353,7 +361,7 @@ func newXLSX(w io.Writer, cols []models.ExportColumn) (*xlsxWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &xlsxWriter{out: w, f: f, sw: sw, cols: cols, row: 1, vals: make([]any, len(cols))}
+	x := &xlsxWriter{out: out, f: f, sw: sw, cols: cols, row: 1, vals: make([]any, len(cols))}
 	for i, c := range cols {
 		x.vals[i] = anonymize.Neutralize(c.Name)
 	}
@@ -407,6 +415,9 @@ func (x *xlsxWriter) Close() error {
 	}
 	x.f.SetActiveSheet(0)
 	if err := x.f.Write(x.out); err != nil {
+		return err
+	}
+	if err := x.out.Flush(); err != nil {
 		return err
 	}
 	return x.f.Close()

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"focalpoint/bench"
 	"focalpoint/export"
 	"focalpoint/models"
@@ -108,4 +110,51 @@ func TestExportStreamsWhileReading(t *testing.T) {
 			}
 		})
 	}
+	// XLSX cannot leave before its end (a zip's sheet is written whole),
+	// but it must not be held whole in memory either: it reaches the
+	// client in buffer-sized writes, not as one finished file.
+	t.Run(export.XLSX, func(t *testing.T) {
+		plan, err := s.PlanExport(ctx, res.ConsultationID, models.ExportOptions{RoundID: res.RoundID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w maxWriter
+		rows, err := export.Stream(ctx, s, plan, export.XLSX, &w, export.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows != n {
+			t.Fatalf("%d rows exported, want %d", rows, n)
+		}
+		if w.total < 256<<10 {
+			t.Fatalf("the file is only %d bytes: too small to tell", w.total)
+		}
+		if w.max > 64<<10 {
+			t.Errorf("a single write of %d bytes (file %d bytes): the file was built in memory", w.max, w.total)
+		}
+		f, err := excelize.OpenReader(bytes.NewReader(w.buf.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		got, err := f.GetRows(export.DataSheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != n+1 {
+			t.Errorf("%d rows in the sheet, want %d and the header", len(got), n)
+		}
+	})
+}
+
+// maxWriter keeps what it is given and the largest single write.
+type maxWriter struct {
+	buf        bytes.Buffer
+	max, total int
+}
+
+func (m *maxWriter) Write(p []byte) (int, error) {
+	m.max = max(m.max, len(p))
+	m.total += len(p)
+	return m.buf.Write(p)
 }

@@ -132,10 +132,9 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		}
 		// synchronous=FULL: a commit is on disk before we answer 2xx. Group
 		// commit (see Write) keeps the cost of that low.
-		// Page caches are per connection: the writer keeps a large one (its
-		// working set is the pages that submits rewrite), each reader a
-		// small one, so the process's SQLite memory stays bounded however
-		// much a read walks (an export, a recount): see ReaderCacheKiB.
+		// Page caches are per connection: the writer keeps the larger one,
+		// each reader a small one, so the process's SQLite memory stays
+		// bounded however much a read walks (an export, a recount).
 		common := "_foreign_keys=on&_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_stmt_cache_size=256"
 		w, err := gorm.Open(sqlite.Open("file:"+uriPath(dsn)+"?"+common+"&_cache_size=-"+itoa(WriterCacheKiB)+"&_txlock=immediate"), cfg)
 		if err != nil {
@@ -186,10 +185,14 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 }
 
 // SQLite page cache of each connection, in KiB (PRAGMA cache_size = -N).
-// Readers hold only the hot upper pages of the
-// indexes; the operating system's file cache serves the rest.
+// Each is filled on demand and kept for the connection's life, so the
+// process holds up to WriterCacheKiB + ReaderCacheKiB × the read pool.
+// Readers hold only the hot upper pages of the indexes; the writer the
+// pages that submits rewrite; the operating system's file cache serves the
+// rest. With 32 MB each (until issue 8) one export or migration filled a
+// connection for good, and the server passed 100 MB.
 const (
-	WriterCacheKiB = 32000
+	WriterCacheKiB = 16000
 	ReaderCacheKiB = 2000
 )
 
