@@ -699,11 +699,8 @@ func (s *Store) SaveAnswers(ctx context.Context, j *Journey, version int, vals [
 				return err
 			}
 		}
-		if len(rows) > 0 {
-			if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "response_id"}, {Name: "question_id"}},
-				DoUpdates: clause.AssignmentColumns([]string{"value", "updated_at"})}).CreateInBatches(rows, 500).Error; err != nil {
-				return err
-			}
+		if err := upsertAnswers(tx, rows); err != nil {
+			return err
 		}
 		if inv.StartedAt == nil {
 			if err := tx.Exec(`UPDATE invitations SET started_at = ?, status = CASE WHEN status IN ('queued','sent','failed','opened') THEN 'started' ELSE status END
@@ -966,6 +963,30 @@ func sameAnswers(a, b map[int64]string) bool {
 		}
 	}
 	return true
+}
+
+// upsertAnswers writes draft answers with multi-row upserts (plain SQL:
+// GORM's clause building cost the single writer more than the statement).
+func upsertAnswers(tx *gorm.DB, rows []Answer) error {
+	const batch = 500
+	for start := 0; start < len(rows); start += batch {
+		part := rows[start:min(start+batch, len(rows))]
+		var sb strings.Builder
+		sb.WriteString("INSERT INTO answers (response_id, question_id, value, updated_at) VALUES ")
+		args := make([]any, 0, len(part)*4)
+		for i, r := range part {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString("(?,?,?,?)")
+			args = append(args, r.ResponseID, r.QuestionID, r.Value, r.UpdatedAt)
+		}
+		sb.WriteString(" ON CONFLICT (response_id, question_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
+		if err := tx.Exec(sb.String(), args...).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // insertSubmitted writes submitted_answers rows with multi-row INSERT

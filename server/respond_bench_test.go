@@ -42,7 +42,7 @@ func BenchmarkRespondSaveSubmitParallel(b *testing.B) {
 	}
 	answers := fullAnswers(f, "A considered answer of moderate length about what works and why.")
 	b.SetParallelism(8)
-	b.ResetTimer()
+	defer reportCPU(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			base := "/api/v1/respond/" + <-toks
