@@ -29,22 +29,47 @@ func localizedCountries(l *i18n.Localizer) []models.Country {
 	return list
 }
 
+// countryOptionList is the <option>s of one language with none selected,
+// and where " selected" goes for each code.
+type countryOptionList struct {
+	html string
+	at   map[string]int
+}
+
+var countryOptionLists sync.Map // lang -> *countryOptionList
+
 // countryOptionsHTML renders the <option> elements of a country select, with
-// selected marked. Built in Go rather than in the template: 249 options
-// evaluated through reflection were half the cost of a respondent's page.
+// selected marked. Built in Go rather than in the template (249 options
+// evaluated through reflection were half the cost of a respondent's page),
+// once per language; each request only splices in " selected".
 func countryOptionsHTML(l *i18n.Localizer, selected string) template.HTML {
+	var list *countryOptionList
+	if v, ok := countryOptionLists.Load(l.Lang()); ok {
+		list = v.(*countryOptionList)
+	} else {
+		list = buildCountryOptions(l)
+		countryOptionLists.Store(l.Lang(), list)
+	}
+	at, ok := list.at[selected]
+	if !ok {
+		return template.HTML(list.html) //nolint:gosec // built escaped
+	}
+	return template.HTML(list.html[:at] + " selected" + list.html[at:]) //nolint:gosec // built escaped
+}
+
+func buildCountryOptions(l *i18n.Localizer) *countryOptionList {
 	var b strings.Builder
 	b.Grow(12 * 1024)
-	for _, c := range localizedCountries(l) {
+	countries := localizedCountries(l)
+	at := make(map[string]int, len(countries))
+	for _, c := range countries {
 		b.WriteString(`<option value="`)
 		b.WriteString(template.HTMLEscapeString(c.Code))
 		b.WriteByte('"')
-		if c.Code == selected {
-			b.WriteString(" selected")
-		}
+		at[c.Code] = b.Len()
 		b.WriteByte('>')
 		b.WriteString(template.HTMLEscapeString(c.Name))
 		b.WriteString("</option>")
 	}
-	return template.HTML(b.String()) //nolint:gosec // every value is escaped above
+	return &countryOptionList{html: b.String(), at: at}
 }

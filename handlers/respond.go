@@ -401,9 +401,9 @@ func (h *Handler) questionsPage(c echo.Context, j *models.Journey, page, status 
 		views = append(views, h.questionView(p.L, q, i+1, answers[q.ID], p.Err(questionField(q.ID))))
 		ids = append(ids, strconv.FormatInt(q.ID, 10))
 	}
+	qids := strings.Join(ids, ",")
 	data["Questions"] = views
-	data["QuestionsHTML"] = questionsHTML(views)
-	data["QIDs"] = strings.Join(ids, ",")
+	data["QIDs"] = qids
 	data["Page"] = page
 	data["Version"] = j.Version()
 	data["Notice"] = notice
@@ -412,6 +412,8 @@ func (h *Handler) questionsPage(c echo.Context, j *models.Journey, page, status 
 		return err
 	}
 	data["PreviousResults"] = prev
+	data["TopHTML"] = questionsTopHTML(p, j, notice, page)
+	data["FormHTML"] = questionsFormHTML(p, views, qids, page, pages, j.Version())
 	return h.render(c, status, "respond/questions", p)
 }
 

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"html/template"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -338,4 +339,133 @@ func cachedChoices(js string) []models.Choice {
 		q := models.Question{Options: s}
 		return q.ChoiceListRaw()
 	})
+}
+
+// questionsTopHTML is the top of a questions page below the header: the
+// round's title, its deadline, the submission status and the notice of a
+// stale save. Built in Go like the questions (it was the
+// respond/questions template; TestQuestionsPageMatchesTemplate in server
+// compares the two).
+func questionsTopHTML(p *Page, j *models.Journey, notice string, page int) template.HTML {
+	var b strings.Builder
+	b.Grow(1024)
+	b.WriteString(`<h1 dir="auto">`)
+	if j.Round != nil {
+		escapeHTML(&b, j.Round.Title)
+	}
+	b.WriteString("</h1>\n")
+	writeDeadline(&b, p, j.Round)
+	if j.Status() == models.ResponseSubmitted {
+		b.WriteString(`<p class="notice">`)
+		if j.Response != nil && j.Response.UnsubmittedChanges {
+			escapeHTML(&b, p.T("respond.status_unsubmitted"))
+		} else {
+			escapeHTML(&b, p.T("respond.status_submitted"))
+		}
+		b.WriteString("</p>\n")
+	}
+	if notice != "" {
+		b.WriteString(`<div class="error-summary" role="alert" tabindex="-1" id="error-summary" autofocus><h2>`)
+		escapeHTML(&b, p.T("respond.conflict_title"))
+		b.WriteString("</h2><p>")
+		escapeHTML(&b, p.T(notice))
+		b.WriteString(`</p><p><a href="/respond/questions?page=`)
+		b.WriteString(strconv.Itoa(page))
+		b.WriteString(`">`)
+		escapeHTML(&b, p.T("respond.reload"))
+		b.WriteString("</a></p></div>\n")
+	}
+	return template.HTML(b.String()) //nolint:gosec // every value is escaped
+}
+
+// writeDeadline is the "respond-deadline" partial: when the round closes,
+// in UTC (the script shows local time).
+func writeDeadline(b *strings.Builder, p *Page, r *models.Round) {
+	if r == nil || r.ClosesAt == nil {
+		return
+	}
+	t := r.ClosesAt.UTC()
+	b.WriteString(`<p class="deadline">`)
+	escapeHTML(b, p.T("respond.closes_at"))
+	b.WriteString(` <time datetime="`)
+	escapeHTML(b, t.Format("2006-01-02T15:04:05Z07:00"))
+	b.WriteString(`" class="local-time">`)
+	escapeHTML(b, t.Format("2 January 2006, 15:04 UTC"))
+	b.WriteString("</time></p>\n")
+}
+
+// writeErrorSummary is the "error-summary" partial: the page's field
+// errors, each a link to its field; focus goes to it.
+func writeErrorSummary(b *strings.Builder, p *Page) {
+	if len(p.Errors) == 0 {
+		return
+	}
+	b.WriteString("<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" id=\"error-summary\" autofocus>\n<h2>")
+	escapeHTML(b, p.T("form.errors_title"))
+	b.WriteString("</h2>\n<ul>")
+	for _, e := range p.ErrorList() {
+		b.WriteString(`<li><a href="#`)
+		escapeHTML(b, url.PathEscape(e.Field))
+		b.WriteString(`">`)
+		escapeHTML(b, e.Message)
+		b.WriteString("</a></li>")
+	}
+	b.WriteString("</ul>\n</div>\n")
+}
+
+// questionsFormHTML is the rest of a questions page: the error summary,
+// the page number and the form with its questions and buttons.
+func questionsFormHTML(p *Page, views []QuestionView, qids string, page, pages, version int) template.HTML {
+	n := 4096
+	for i := range views {
+		n += 1024 + len(views[i].Text) + len(views[i].CountryOptions)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	writeErrorSummary(&b, p)
+	if pages > 1 {
+		b.WriteString(`<p class="muted">`)
+		escapeHTML(&b, p.T("respond.page_of", "Page", page, "Pages", pages))
+		b.WriteString("</p>\n")
+	}
+	b.WriteString(`<form method="post" action="/respond/questions" class="respond stack" id="respond-form" novalidate data-autosave="/respond/answers"`)
+	attr(&b, "data-version", strconv.Itoa(version))
+	attr(&b, "data-msg-saving", p.T("respond.saving"))
+	attr(&b, "data-msg-saved", p.T("respond.saved"))
+	attr(&b, "data-msg-stale", p.T("respond.error_stale_version"))
+	attr(&b, "data-msg-failed", p.T("respond.not_saved"))
+	b.WriteString(">\n")
+	b.WriteString(`<input type="hidden" name="csrf_token"`)
+	attr(&b, "value", p.CSRF)
+	b.WriteString(">\n")
+	b.WriteString(`<input type="hidden" name="page"`)
+	attr(&b, "value", strconv.Itoa(page))
+	b.WriteString(">\n")
+	b.WriteString(`<input type="hidden" name="version"`)
+	attr(&b, "value", strconv.Itoa(version))
+	b.WriteString(` id="respond-version">` + "\n")
+	b.WriteString(`<input type="hidden" name="qs"`)
+	attr(&b, "value", qids)
+	b.WriteString(">\n")
+	for i := range views {
+		views[i].writeHTML(&b)
+	}
+	b.WriteString("<p class=\"save-status\" id=\"save-status\" role=\"status\" aria-live=\"polite\"></p>\n<div class=\"actions\">\n")
+	if page > 1 {
+		b.WriteString(`<button type="submit" name="action" value="prev" class="secondary">`)
+		escapeHTML(&b, p.T("respond.previous"))
+		b.WriteString("</button>\n")
+	}
+	b.WriteString(`<button type="submit" name="action" value="save" class="secondary" id="save-button">`)
+	escapeHTML(&b, p.T("respond.save"))
+	b.WriteString("</button>\n")
+	if page < pages {
+		b.WriteString(`<button type="submit" name="action" value="next">`)
+		escapeHTML(&b, p.T("respond.next"))
+	} else {
+		b.WriteString(`<button type="submit" name="action" value="review">`)
+		escapeHTML(&b, p.T("respond.to_review"))
+	}
+	b.WriteString("</button>\n</div>\n</form>\n")
+	return template.HTML(b.String()) //nolint:gosec // every value is escaped
 }

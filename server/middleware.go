@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -20,20 +21,34 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		// Personal links carry secrets in the path: never leak them.
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-		h.Set("Cache-Control", "no-store")
+		// Canonical keys and one shared value slice each (never modified:
+		// a later Set replaces the slice, an Add appends to a new one).
+		for _, kv := range fixedHeaders {
+			h[kv.key] = kv.value
+		}
 		if c.IsTLS() || c.Request().Header.Get("X-Forwarded-Proto") == "https" {
-			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			h["Strict-Transport-Security"] = hstsValue
 		}
 		return next(c)
 	}
 }
+
+// fixedHeaders are the headers of every answer.
+var fixedHeaders = [...]struct {
+	key   string
+	value []string
+}{
+	{"Content-Security-Policy", []string{contentSecurityPolicy}},
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	// Personal links carry secrets in the path: never leak them.
+	{"Referrer-Policy", []string{"no-referrer"}},
+	{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
+	{"Permissions-Policy", []string{"camera=(), microphone=(), geolocation=()"}},
+	{"Cache-Control", []string{"no-store"}},
+}
+
+var hstsValue = []string{"max-age=63072000; includeSubDomains"}
 
 // requestLogger logs each request once, with its request id.
 func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
@@ -46,8 +61,9 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 			}
 			status := c.Response().Status
 			// Personal links hold secrets: log the route, not the path.
-			log.Info("request", "method", c.Request().Method, "route", c.Path(), "status", status,
-				"ms", time.Since(start).Milliseconds(), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request", slog.String("method", c.Request().Method), slog.String("route", c.Path()),
+				slog.Int("status", status), slog.Int64("ms", time.Since(start).Milliseconds()),
+				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)))
 			return nil
 		}
 	}
@@ -57,6 +73,8 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// counters and histograms cache the series by label set.
+	counters, histograms sync.Map
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -79,10 +97,39 @@ func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
-		m.requests.WithLabelValues(c.Request().Method, route, strconv.Itoa(c.Response().Status)).Inc()
-		m.duration.WithLabelValues(c.Request().Method, route).Observe(time.Since(start).Seconds())
+		method, status := c.Request().Method, c.Response().Status
+		m.counter(method, route, status).Inc()
+		m.histogram(method, route).Observe(time.Since(start).Seconds())
 		return nil
 	}
+}
+
+// counter and histogram keep each label set's series, so a request does
+// not hash its labels again (the label sets are few: routes × methods ×
+// statuses).
+type seriesKey struct {
+	method, route string
+	status        int
+}
+
+func (m *metrics) counter(method, route string, status int) prometheus.Counter {
+	k := seriesKey{method, route, status}
+	if v, ok := m.counters.Load(k); ok {
+		return v.(prometheus.Counter)
+	}
+	ctr := m.requests.WithLabelValues(method, route, strconv.Itoa(status))
+	m.counters.Store(k, ctr)
+	return ctr
+}
+
+func (m *metrics) histogram(method, route string) prometheus.Observer {
+	k := seriesKey{method: method, route: route}
+	if v, ok := m.histograms.Load(k); ok {
+		return v.(prometheus.Observer)
+	}
+	o := m.duration.WithLabelValues(method, route)
+	m.histograms.Store(k, o)
+	return o
 }
 
 // staticCache marks checksum-addressed static files as immutable.
