@@ -10,6 +10,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,6 +24,12 @@ import (
 // page, parsed once at start.
 type Renderer struct {
 	pages map[string]*template.Template
+	// shells are the layout of respondent pages around markers (see
+	// renderShell); noShell turns them off (tests compare both ways).
+	shellTmpl map[string]*template.Template
+	shells    sync.Map // shellKey -> *shell
+	nShells   atomic.Int64
+	noShell   atomic.Bool
 }
 
 // staticSum is a checksum of all static files, used in their URLs so
@@ -82,7 +90,7 @@ func NewRenderer(sum string) (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
-	r := &Renderer{pages: map[string]*template.Template{}}
+	r := &Renderer{pages: map[string]*template.Template{}, shellTmpl: map[string]*template.Template{}}
 	err = fs.WalkDir(templates.FS, "pages", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || path.Ext(p) != ".html" {
 			return err
@@ -96,9 +104,92 @@ func NewRenderer(sum string) (*Renderer, error) {
 		}
 		name := strings.TrimSuffix(strings.TrimPrefix(p, "pages/"), ".html")
 		r.pages[name] = t
+		if strings.HasPrefix(name, "respond/") {
+			// The same layout with markers for the content.
+			st, err := base.Clone()
+			if err != nil {
+				return err
+			}
+			if _, err := st.Parse(`{{define "content"}}` + shellContent + `{{end}}`); err != nil {
+				return err
+			}
+			r.shellTmpl[name] = st
+		}
 		return nil
 	})
 	return r, err
+}
+
+// The layout of a respondent page (no staff account, so no navigation)
+// depends only on the language, the title, the path and the CSRF token:
+// it is rendered once per language, title and path with markers for the
+// content and the token, and each request writes the pieces around its
+// own content and token. The layout was a tenth of the CPU of a
+// respondent's page. TestQuestionsPageMatchesTemplate and
+// TestRespondShellsMatchLayout check the result against the full layout.
+const (
+	shellContent = "fp-shell-content-5a4b3c2d"
+	shellCSRF    = "fp-shell-csrf-0f1e2d3c"
+	maxShells    = 1024
+)
+
+type shellKey struct{ page, lang, title, path string }
+
+// shell is the layout split at the markers: head, then the content, then
+// each of tail's parts with the CSRF token between them.
+type shell struct {
+	head string
+	tail []string
+}
+
+// renderShell writes a respondent page through its cached shell; false
+// when the page cannot use one (staff, flash messages, no shell).
+func (r *Renderer) renderShell(w io.Writer, name string, t *template.Template, p *handlers.Page) (bool, error) {
+	st, ok := r.shellTmpl[name]
+	if !ok || r.noShell.Load() || p.Staff != nil || len(p.Flash) > 0 || p.L == nil {
+		return false, nil
+	}
+	key := shellKey{name, p.L.Lang(), p.Title, p.Path}
+	var sh *shell
+	if v, ok := r.shells.Load(key); ok {
+		sh = v.(*shell)
+	} else {
+		q := *p
+		q.CSRF = shellCSRF
+		var b strings.Builder
+		if err := st.ExecuteTemplate(&b, "layout", &q); err != nil {
+			return false, err
+		}
+		out := b.String()
+		head, rest, found := strings.Cut(out, shellContent)
+		if !found || strings.Contains(rest, shellContent) || strings.Contains(head, shellCSRF) {
+			return false, nil // not the layout this expects: render it whole
+		}
+		sh = &shell{head: head, tail: strings.Split(rest, shellCSRF)}
+		if r.nShells.Add(1) > maxShells {
+			r.shells.Clear()
+			r.nShells.Store(0)
+		}
+		r.shells.Store(key, sh)
+	}
+	if _, err := io.WriteString(w, sh.head); err != nil {
+		return true, err
+	}
+	if err := t.ExecuteTemplate(w, "content", p); err != nil {
+		return true, err
+	}
+	csrf := template.HTMLEscapeString(p.CSRF)
+	for i, part := range sh.tail {
+		if i > 0 {
+			if _, err := io.WriteString(w, csrf); err != nil {
+				return true, err
+			}
+		}
+		if _, err := io.WriteString(w, part); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
 }
 
 // Render implements echo.Renderer.
@@ -106,6 +197,11 @@ func (r *Renderer) Render(w io.Writer, name string, data any, c echo.Context) er
 	t, ok := r.pages[name]
 	if !ok {
 		return fmt.Errorf("no page template %q", name)
+	}
+	if p, ok := data.(*handlers.Page); ok {
+		if done, err := r.renderShell(w, name, t, p); done || err != nil {
+			return err
+		}
 	}
 	return t.ExecuteTemplate(w, "layout", data)
 }

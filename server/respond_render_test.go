@@ -23,10 +23,11 @@ func normalizePage(s string) string {
 }
 
 // TestQuestionsPageMatchesTemplate: the questions page, whose body is
-// now built in Go (handlers/respond_html.go), is the same markup
-// (whitespace aside) as the template it replaced
-// (testdata/respond_questions_before_go.html), in every state: first and
-// last page, field errors, a stale save, submitted and changed since,
+// now built in Go (handlers/respond_html.go) and whose layout comes from
+// the renderer's cached shell, is the same markup (whitespace aside) as
+// the template it replaced (testdata/respond_questions_before_go.html)
+// in the whole layout, in every state: first and last page, field
+// errors, a stale save, a flash message, submitted and changed since,
 // English and Arabic.
 func TestQuestionsPageMatchesTemplate(t *testing.T) {
 	ta := sqliteApp(t)
@@ -55,14 +56,19 @@ func TestQuestionsPageMatchesTemplate(t *testing.T) {
 	pages := ta.App.Renderer.pages
 	current := pages["respond/questions"]
 	t.Cleanup(func() { pages["respond/questions"] = current })
-	// both fetches a page with the Go-built body and with the old template.
+	// both fetches a page with the Go-built body and the cached layout
+	// shell, then with the old template and the whole layout.
+	r := ta.App.Renderer
 	both := func(what string, fetch func() (int, string)) string {
 		t.Helper()
 		pages["respond/questions"] = current
+		r.noShell.Store(false)
 		s1, now := fetch()
 		pages["respond/questions"] = old
+		r.noShell.Store(true)
 		s2, before := fetch()
 		pages["respond/questions"] = current
+		r.noShell.Store(false)
 		if s1 != s2 {
 			t.Fatalf("%s: status %d, with the old template %d", what, s1, s2)
 		}
@@ -92,7 +98,12 @@ func TestQuestionsPageMatchesTemplate(t *testing.T) {
 	if s, _, _ := b.post("/respond/questions", url.Values{"page": {"1"}, "version": {"0"}, "action": {"save"}, "qs": {strconv.FormatInt(f.Q["long_text"], 10)}, field("long_text"): {"<b>bold</b> & تقليل"}}); s != http.StatusSeeOther {
 		t.Fatalf("save: %d", s)
 	}
-	b.get("/respond/questions") // shows (and so clears) the "saved" flash
+	pages["respond/questions"] = old
+	r.noShell.Store(true)
+	_, withFlash := b.get("/respond/questions") // shows (and so clears) the "saved" flash
+	pages["respond/questions"] = current
+	r.noShell.Store(false)
+	expect(t, "flash", 200, 200, withFlash, "Your answers are saved.")
 	stale := url.Values{"page": {"1"}, "version": {"0"}, "action": {"save"}, "qs": {strconv.FormatInt(f.Q["long_text"], 10)}, field("long_text"): {"stale"}}
 	body = both("stale save", post(stale))
 	expect(t, "stale save", 409, 409, body, "Reload the page", `href="/respond/questions?page=1"`)
@@ -104,4 +115,66 @@ func TestQuestionsPageMatchesTemplate(t *testing.T) {
 	ta.mustAPI(http.StatusOK, "PUT", "/api/v1/respond/"+tok+"/answers", "", map[string]any{"version": 3, "answers": map[string]any{strconv.FormatInt(f.Q["short_text"], 10): "changed"}})
 	body = both("changed since submitting", get("/respond/questions"))
 	expect(t, "changed since", 200, 200, body, "Submit again for the changes to count")
+}
+
+// TestRespondShellsMatchLayout: every respondent page written through the
+// cached layout shell is the page the whole layout gives, in English and
+// Arabic, with errors, and after the CSRF token changes.
+func TestRespondShellsMatchLayout(t *testing.T) {
+	ta := sqliteApp(t)
+	f := ta.makeFixture("person", true)
+	tok, _ := ta.invite(f.ConsultationID, "")
+	b := ta.browser()
+	if s, _ := b.get("/r/" + tok); s != http.StatusSeeOther {
+		t.Fatalf("open link: %d", s)
+	}
+	r := ta.App.Renderer
+	defer r.noShell.Store(false)
+	same := func(what string, fetch func() (int, string)) string {
+		t.Helper()
+		r.noShell.Store(false)
+		s1, now := fetch()
+		r.noShell.Store(true)
+		s2, whole := fetch()
+		r.noShell.Store(false)
+		if s1 != s2 || now != whole {
+			t.Fatalf("%s: through the shell %d, whole layout %d\n%.2000s\n---\n%.2000s", what, s1, s2, now, whole)
+		}
+		return now
+	}
+	get := func(path string) func() (int, string) { return func() (int, string) { return b.get(path) } }
+	post := func(path string, form url.Values) func() (int, string) {
+		return func() (int, string) { s, _, body := b.post(path, form); return s, body }
+	}
+	for _, lang := range []string{"", "?lang=ar"} {
+		body := same("welcome"+lang, get("/respond/welcome"+lang))
+		expect(t, "welcome", 200, 200, body, `name="consent"`, `name="csrf_token" value="`+b.CSRF+`"`)
+	}
+	same("no consent", post("/respond/welcome", url.Values{}))
+	if s, _, _ := b.post("/respond/welcome", url.Values{"consent": {"yes"}}); s != http.StatusSeeOther {
+		t.Fatalf("consent: %d", s)
+	}
+	same("about", get("/respond/about"))
+	body := same("bad about", post("/respond/about", url.Values{"gender": {"robot"}}))
+	expect(t, "bad about", 422, 422, body, `href="#gender"`)
+	if s, _, _ := b.post("/respond/about", url.Values{"gender": {"male"}, "institution_type": {"academia"}, "country": {"BR"}}); s != http.StatusSeeOther {
+		t.Fatalf("about: %d", s)
+	}
+	same("questions", get("/respond/questions"))
+	same("questions in Arabic", get("/respond/questions?lang=ar"))
+	same("review", get("/respond/review"))
+	// A new CSRF token (another browser) goes into the same shell.
+	b2 := ta.browser()
+	b2.get("/r/" + tok)
+	r.noShell.Store(false)
+	_, other := b2.get("/respond/questions")
+	if !strings.Contains(other, `value="`+b2.CSRF+`"`) || b2.CSRF == b.CSRF || strings.Contains(other, b.CSRF) {
+		t.Fatal("the shell kept another visitor's CSRF token")
+	}
+	if strings.Contains(other, shellCSRF) || strings.Contains(other, shellContent) {
+		t.Fatal("a shell marker reached the page")
+	}
+	if r.nShells.Load() == 0 {
+		t.Fatal("no page went through a shell")
+	}
 }
