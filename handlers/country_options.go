@@ -43,13 +43,7 @@ var countryOptionLists sync.Map // lang -> *countryOptionList
 // evaluated through reflection were half the cost of a respondent's page),
 // once per language; each request only splices in " selected".
 func countryOptionsHTML(l *i18n.Localizer, selected string) template.HTML {
-	var list *countryOptionList
-	if v, ok := countryOptionLists.Load(l.Lang()); ok {
-		list = v.(*countryOptionList)
-	} else {
-		list = buildCountryOptions(l)
-		countryOptionLists.Store(l.Lang(), list)
-	}
+	list := countryOptionsOf(l)
 	at, ok := list.at[selected]
 	if !ok {
 		return template.HTML(list.html) //nolint:gosec // built escaped
@@ -72,4 +66,26 @@ func buildCountryOptions(l *i18n.Localizer) *countryOptionList {
 		b.WriteString("</option>")
 	}
 	return &countryOptionList{html: b.String(), at: at}
+}
+
+func countryOptionsOf(l *i18n.Localizer) *countryOptionList {
+	if v, ok := countryOptionLists.Load(l.Lang()); ok {
+		return v.(*countryOptionList)
+	}
+	list := buildCountryOptions(l)
+	countryOptionLists.Store(l.Lang(), list)
+	return list
+}
+
+// writeCountryOptions writes countryOptionsHTML(l, selected) into b
+// without building it first.
+func writeCountryOptions(b *strings.Builder, l *i18n.Localizer, selected string) {
+	list := countryOptionsOf(l)
+	if at, ok := list.at[selected]; ok {
+		b.WriteString(list.html[:at])
+		b.WriteString(" selected")
+		b.WriteString(list.html[at:])
+		return
+	}
+	b.WriteString(list.html)
 }

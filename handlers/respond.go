@@ -107,10 +107,8 @@ type QuestionView struct {
 	Selected   map[string]bool
 	Matrix     map[string]string
 	ScaleSteps []string
-	// CountryOptions are the <option>s of a country question.
-	CountryOptions htmltemplate.HTML
-	Error          string
-	Preview        bool
+	Error      string
+	Preview    bool
 }
 
 // T translates for the partial.
@@ -156,9 +154,6 @@ func (h *Handler) questionView(l *i18n.Localizer, q *models.Question, n int, raw
 	case float64:
 		v.Text = models.FormatNumber(val)
 		v.Selected[v.Text] = true
-	}
-	if q.Kind == models.QCountry {
-		v.CountryOptions = countryOptionsHTML(l, v.Text)
 	}
 	return v
 }

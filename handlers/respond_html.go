@@ -55,7 +55,7 @@ func escapeHTML(b *strings.Builder, s string) {
 // HTML is the question's markup (the "respond-question" partial calls it).
 func (v QuestionView) HTML() template.HTML {
 	var b strings.Builder
-	b.Grow(1024 + len(v.Text) + len(v.CountryOptions))
+	b.Grow(1024 + len(v.Text) + v.countryBytes())
 	v.writeHTML(&b)
 	return template.HTML(b.String()) //nolint:gosec // every value is escaped in writeHTML
 }
@@ -64,7 +64,7 @@ func (v QuestionView) HTML() template.HTML {
 func questionsHTML(views []QuestionView) template.HTML {
 	n := 0
 	for i := range views {
-		n += 1024 + len(views[i].Text) + len(views[i].CountryOptions)
+		n += 1024 + len(views[i].Text) + views[i].countryBytes()
 	}
 	var b strings.Builder
 	b.Grow(n)
@@ -140,7 +140,7 @@ func (v QuestionView) writeHTML(b *strings.Builder) {
 			b.WriteString(">\n<option value=\"\">")
 			escapeHTML(b, v.T("respond.choose_country"))
 			b.WriteString("</option>\n")
-			b.WriteString(string(v.CountryOptions)) // built escaped by countryOptionsHTML
+			writeCountryOptions(b, v.L, v.Text)
 			b.WriteString("\n</select>\n")
 		}
 	default:
@@ -418,7 +418,7 @@ func writeErrorSummary(b *strings.Builder, p *Page) {
 func questionsFormHTML(p *Page, views []QuestionView, qids string, page, pages, version int) template.HTML {
 	n := 4096
 	for i := range views {
-		n += 1024 + len(views[i].Text) + len(views[i].CountryOptions)
+		n += 1024 + len(views[i].Text) + views[i].countryBytes()
 	}
 	var b strings.Builder
 	b.Grow(n)
@@ -468,4 +468,16 @@ func questionsFormHTML(p *Page, views []QuestionView, qids string, page, pages, 
 	}
 	b.WriteString("</button>\n</div>\n</form>\n")
 	return template.HTML(b.String()) //nolint:gosec // every value is escaped
+}
+
+// CountryOptions are the <option>s of a country question, the answer
+// selected.
+func (v QuestionView) CountryOptions() template.HTML { return countryOptionsHTML(v.L, v.Text) }
+
+// countryBytes is about the size of a country question's options.
+func (v QuestionView) countryBytes() int {
+	if v.Q.Kind == models.QCountry {
+		return 14 * 1024
+	}
+	return 0
 }
