@@ -965,49 +965,47 @@ func sameAnswers(a, b map[int64]string) bool {
 	return true
 }
 
-// upsertAnswers writes draft answers with multi-row upserts (plain SQL:
-// GORM's clause building cost the single writer more than the statement).
-func upsertAnswers(tx *gorm.DB, rows []Answer) error {
+// execRows runs INSERT statements of up to 500 rows each (plain SQL: GORM's
+// batch create and clause building cost the single writer about half
+// again): head is "INSERT INTO t (cols) VALUES ", each row adds its
+// placeholder group with the values args(i) gives, and tail (an ON
+// CONFLICT clause, or "") ends each statement.
+func execRows(tx *gorm.DB, head, group string, n int, args func(i int, to []any) []any, tail string) error {
 	const batch = 500
-	for start := 0; start < len(rows); start += batch {
-		part := rows[start:min(start+batch, len(rows))]
+	for start := 0; start < n; start += batch {
+		end := min(start+batch, n)
 		var sb strings.Builder
-		sb.WriteString("INSERT INTO answers (response_id, question_id, value, updated_at) VALUES ")
-		args := make([]any, 0, len(part)*4)
-		for i, r := range part {
-			if i > 0 {
+		sb.WriteString(head)
+		var vals []any
+		for i := start; i < end; i++ {
+			if i > start {
 				sb.WriteByte(',')
 			}
-			sb.WriteString("(?,?,?,?)")
-			args = append(args, r.ResponseID, r.QuestionID, r.Value, r.UpdatedAt)
+			sb.WriteString(group)
+			vals = args(i, vals)
 		}
-		sb.WriteString(" ON CONFLICT (response_id, question_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
-		if err := tx.Exec(sb.String(), args...).Error; err != nil {
+		sb.WriteString(tail)
+		if err := tx.Exec(sb.String(), vals...).Error; err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// insertSubmitted writes submitted_answers rows with multi-row INSERT
-// statements (plain SQL: GORM's batch create costs about half again).
+// upsertAnswers writes draft answers.
+func upsertAnswers(tx *gorm.DB, rows []Answer) error {
+	return execRows(tx, "INSERT INTO answers (response_id, question_id, value, updated_at) VALUES ", "(?,?,?,?)", len(rows),
+		func(i int, to []any) []any {
+			r := rows[i]
+			return append(to, r.ResponseID, r.QuestionID, r.Value, r.UpdatedAt)
+		}, " ON CONFLICT (response_id, question_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
+}
+
+// insertSubmitted writes submitted_answers rows.
 func insertSubmitted(tx *gorm.DB, rows []SubmittedAnswer) error {
-	const batch = 500
-	for start := 0; start < len(rows); start += batch {
-		part := rows[start:min(start+batch, len(rows))]
-		var sb strings.Builder
-		sb.WriteString("INSERT INTO submitted_answers (response_id, respondent_id, round_id, question_id, row_key, value, num) VALUES ")
-		args := make([]any, 0, len(part)*7)
-		for i, r := range part {
-			if i > 0 {
-				sb.WriteByte(',')
-			}
-			sb.WriteString("(?,?,?,?,?,?,?)")
-			args = append(args, r.ResponseID, r.RespondentID, r.RoundID, r.QuestionID, r.RowKey, r.Value, r.Num)
-		}
-		if err := tx.Exec(sb.String(), args...).Error; err != nil {
-			return err
-		}
-	}
-	return nil
+	return execRows(tx, "INSERT INTO submitted_answers (response_id, respondent_id, round_id, question_id, row_key, value, num) VALUES ", "(?,?,?,?,?,?,?)", len(rows),
+		func(i int, to []any) []any {
+			r := rows[i]
+			return append(to, r.ResponseID, r.RespondentID, r.RoundID, r.QuestionID, r.RowKey, r.Value, r.Num)
+		}, "")
 }

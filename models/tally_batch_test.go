@@ -145,14 +145,22 @@ func TestBatchedTalliesEqualRecount(t *testing.T) {
 	if b := s.Batches() - batches0; b >= int64(2*submitted) {
 		t.Fatalf("%d transactions for %d submits and as many saves: no group commit", b, submitted)
 	}
-	live, err := s.TallySnapshot(ctx, c.ID)
+	assertTalliesEqualRecount(t, s, c.ID)
+}
+
+// assertTalliesEqualRecount fails t unless the running tallies of a
+// consultation (non-empty) equal a full recount.
+func assertTalliesEqualRecount(t *testing.T, s *models.Store, cid int64) {
+	t.Helper()
+	ctx := context.Background()
+	live, err := s.TallySnapshot(ctx, cid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RecountTallies(ctx, c.ID); err != nil {
+	if err := s.RecountTallies(ctx, cid); err != nil {
 		t.Fatal(err)
 	}
-	recount, _ := s.TallySnapshot(ctx, c.ID)
+	recount, _ := s.TallySnapshot(ctx, cid)
 	if len(live) == 0 || !reflect.DeepEqual(live, recount) {
 		t.Fatalf("tallies differ from a recount:\n live    %v\n recount %v", live, recount)
 	}
