@@ -527,9 +527,10 @@ func pgScaleOut(ctx context.Context, server, dir string) {
 	a := startServer(ctx, server, dir, dbURL)
 	var c0 cpuSnap
 	one, err := bench.RunLoad(ctx, bench.LoadConfig{BaseURL: a.base, Tokens: toks[:half], Flow: "save-submit", Concurrency: *flagC, Duration: *flagD, Seed: 6,
-		OnTimed: func() { c0 = takeCPU(a); a.profile(dir, "pg-one", *flagD) }})
+		OnTimed: func() { c0 = takeCPU(a); c0.wal = walBytes(admin); a.profile(dir, "pg-one", *flagD) }})
 	check(err)
 	c1 := takeCPU(a)
+	c1.wal = walBytes(admin)
 	a.waitProfile()
 	fmt.Fprint(logw, one)
 	fmt.Fprintln(logw, "   one instance:", c1.sub(c0).per(one.Units))
@@ -537,7 +538,12 @@ func pgScaleOut(ctx context.Context, server, dir string) {
 	var c2 cpuSnap
 	var once sync.Once
 	onTimed := func() {
-		once.Do(func() { c2 = takeCPU(a, b); a.profile(dir, "pg-two-a", *flagD); b.profile(dir, "pg-two-b", *flagD) })
+		once.Do(func() {
+			c2 = takeCPU(a, b)
+			c2.wal = walBytes(admin)
+			a.profile(dir, "pg-two-a", *flagD)
+			b.profile(dir, "pg-two-b", *flagD)
+		})
 	}
 	var wg sync.WaitGroup
 	var ra, rb *bench.LoadReport
@@ -553,6 +559,7 @@ func pgScaleOut(ctx context.Context, server, dir string) {
 	}()
 	wg.Wait()
 	c3 := takeCPU(a, b)
+	c3.wal = walBytes(admin)
 	a.waitProfile()
 	b.waitProfile()
 	a.stop()
@@ -577,6 +584,16 @@ func pgScaleOut(ctx context.Context, server, dir string) {
 type cpuSnap struct {
 	at                               time.Time
 	busy, total, servers, pg, driver time.Duration
+	wal                              int64 // PostgreSQL WAL bytes written (whole server)
+}
+
+// walBytes is PostgreSQL's WAL position in bytes (-1 if unknown).
+func walBytes(db *sql.DB) int64 {
+	var n int64
+	if err := db.QueryRow("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").Scan(&n); err != nil {
+		return -1
+	}
+	return n
 }
 
 // takeCPU reads the machine's busy and total time (/proc/stat), the CPU
@@ -632,15 +649,15 @@ func takeCPU(servers ...*proc) cpuSnap {
 }
 
 func (c cpuSnap) sub(o cpuSnap) cpuSnap {
-	return cpuSnap{at: o.at, busy: c.busy - o.busy, total: c.total - o.total, servers: c.servers - o.servers, pg: c.pg - o.pg, driver: c.driver - o.driver}
+	return cpuSnap{at: o.at, busy: c.busy - o.busy, total: c.total - o.total, servers: c.servers - o.servers, pg: c.pg - o.pg, driver: c.driver - o.driver, wal: c.wal - o.wal}
 }
 
 // per describes a difference of snapshots per submission.
 func (c cpuSnap) per(units int) string {
 	n := float64(max(1, units))
 	other := c.busy - c.servers - c.pg - c.driver
-	return fmt.Sprintf("CPU per submission: app %.1f ms, PostgreSQL %.1f ms, load driver %.1f ms, other processes %.1f ms; machine busy %.0f%% of %d cores",
-		ms(c.servers)/n, ms(c.pg)/n, ms(c.driver)/n, ms(other)/n, 100*float64(c.busy)/float64(max(1, c.total)), runtime.NumCPU())
+	return fmt.Sprintf("CPU per submission: app %.1f ms, PostgreSQL %.1f ms, load driver %.1f ms, other processes %.1f ms; machine busy %.0f%% of %d cores; WAL %.1f kB per submission (whole server)",
+		ms(c.servers)/n, ms(c.pg)/n, ms(c.driver)/n, ms(other)/n, 100*float64(c.busy)/float64(max(1, c.total)), runtime.NumCPU(), float64(c.wal)/1024/n)
 }
 
 // pgTableStats logs the busiest tables of the run (rows written, scans),
