@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	htmltemplate "html/template"
@@ -44,6 +45,12 @@ func (h *Handler) unknownLink(c echo.Context) error {
 
 // journeyByToken loads the journey of a token.
 func (h *Handler) journeyByToken(c echo.Context, tok string) (*models.Journey, error) {
+	return h.journeyOf(c, tok, h.Store.LoadJourney)
+}
+
+// journeyOf finds the invitation of a personal link and loads its journey
+// with load.
+func (h *Handler) journeyOf(c echo.Context, tok string, load func(context.Context, *models.Invitation) (*models.Journey, error)) (*models.Journey, error) {
 	ctx := c.Request().Context()
 	inv, err := h.Store.FindInvitationByToken(ctx, tok)
 	if errors.Is(err, models.ErrNotFound) {
@@ -52,7 +59,7 @@ func (h *Handler) journeyByToken(c echo.Context, tok string) (*models.Journey, e
 	if err != nil {
 		return nil, err
 	}
-	return h.Store.LoadJourney(ctx, inv)
+	return load(ctx, inv)
 }
 
 // journeyFromSession loads the journey of the link opened in this browser.
@@ -907,7 +914,7 @@ func tooLongCode(err error) error {
 
 // RespondAnswersAPI is PUT /api/v1/respond/{token}/answers.
 func (h *Handler) RespondAnswersAPI(c echo.Context) error {
-	j, err := h.journeyByToken(c, c.Param("token"))
+	j, err := h.journeyOf(c, c.Param("token"), h.Store.LoadJourneyToSave)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,8 @@ package models_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"testing"
 
 	"gorm.io/gorm"
@@ -94,4 +96,50 @@ func TestJourneyCacheFollowsChanges(t *testing.T) {
 			t.Fatalf("after a plain DELETE: %+v", j.Questions)
 		}
 	})
+}
+
+// TestSubmitAfterLightSave: a journey loaded only to save (without the
+// draft answers) and then submitted in the same request submits every
+// saved answer, not only those of that request's save.
+func TestSubmitAfterLightSave(t *testing.T) {
+	s := modeltest.SQLite(t)
+	ctx := context.Background()
+	c, _ := s.CreateConsultation(ctx, models.NewConsultation{Title: "T", Unit: models.UnitPerson}, nil)
+	r, _ := s.CreateRound(ctx, c.ID, models.NewRound{Title: "R"}, nil)
+	q1, _ := s.CreateQuestion(ctx, r.ID, models.QuestionInput{Kind: models.QShortText, Prompt: "One"}, nil)
+	q2, _ := s.CreateQuestion(ctx, r.ID, models.QuestionInput{Kind: models.QShortText, Prompt: "Two"}, nil)
+	s.OpenRound(ctx, r.ID, nil)
+	var tok string
+	s.Write(ctx, func(tx *gorm.DB) error {
+		p := models.Participant{Name: "P", Email: "p@example.org", Kind: models.KindExpert, Language: "en", CreatedAt: s.Now(), UpdatedAt: s.Now()}
+		tx.Create(&p)
+		tok, _, _ = models.IssueInvitation(tx, s.Now(), c.ID, p.ID)
+		return nil
+	})
+	inv, _ := s.FindInvitationByToken(ctx, tok)
+	j, _ := s.LoadJourney(ctx, inv)
+	vals, _ := j.ParseAnswers(map[string]json.RawMessage{fmt.Sprint(q1.ID): json.RawMessage(`"first visit"`)})
+	if _, err := s.SaveAnswers(ctx, j, 0, vals); err != nil {
+		t.Fatal(err)
+	}
+	inv, _ = s.FindInvitationByToken(ctx, tok)
+	light, err := s.LoadJourneyToSave(ctx, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, _ = light.ParseAnswers(map[string]json.RawMessage{fmt.Sprint(q2.ID): json.RawMessage(`"second visit"`)})
+	if _, err := s.SaveAnswers(ctx, light, light.Version(), vals); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := s.SubmitResponse(ctx, light, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub.Answers[q1.ID] != `"first visit"` || sub.Answers[q2.ID] != `"second visit"` {
+		t.Fatalf("submitted %v, want both visits' answers", sub.Answers)
+	}
+	rows, _ := s.SubmittedRows(ctx, sub.Response.ID)
+	if len(rows) != 2 {
+		t.Fatalf("%d submitted rows, want 2", len(rows))
+	}
 }

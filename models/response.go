@@ -312,6 +312,9 @@ type Journey struct {
 	Response     *Response
 	Answers      map[int64]string
 	Receipt      string
+	// answersLoaded: Answers are all the response's draft answers as of
+	// Response.Version (not so after LoadJourneyToSave).
+	answersLoaded bool
 }
 
 // IsState reports whether the respondent is a State.
@@ -367,8 +370,20 @@ func respondentKey(db *gorm.DB, c *Consultation, inv *Invitation) *gorm.DB {
 
 // LoadJourney reads the journey of an invitation (no writes).
 func (s *Store) LoadJourney(ctx context.Context, inv *Invitation) (*Journey, error) {
+	return s.loadJourney(ctx, inv, true)
+}
+
+// LoadJourneyToSave is LoadJourney without the draft answers, for a
+// request that only saves answers (a save needs the version, not the
+// answers): one query less. Its Answers hold only what it saves.
+func (s *Store) LoadJourneyToSave(ctx context.Context, inv *Invitation) (*Journey, error) {
+	return s.loadJourney(ctx, inv, false)
+}
+
+func (s *Store) loadJourney(ctx context.Context, inv *Invitation, withAnswers bool) (*Journey, error) {
 	db := s.R.WithContext(ctx)
-	j := &Journey{Invitation: inv, Answers: map[int64]string{}}
+	// Without a response there are no answers: the empty map is all of them.
+	j := &Journey{Invitation: inv, Answers: map[int64]string{}, answersLoaded: withAnswers}
 	c, rev, err := loadConsultation(ctx, s.R, inv.ConsultationID)
 	if err != nil {
 		return nil, err
@@ -420,6 +435,9 @@ func (s *Store) LoadJourney(ctx context.Context, inv *Invitation) (*Journey, err
 		return nil, err
 	}
 	j.Response, j.Receipt = &resp.Response, resp.Receipt
+	if !withAnswers {
+		return j, nil
+	}
 	var rows []Answer
 	if err := db.Where("response_id = ?", resp.ID).Find(&rows).Error; err != nil {
 		return nil, err
@@ -797,7 +815,7 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 			return translate(err)
 		}
 		var answers map[int64]string
-		if resp.Version == readVersion && resp.ID == j.Response.ID {
+		if j.answersLoaded && resp.Version == readVersion && resp.ID == j.Response.ID {
 			answers = make(map[int64]string, len(j.Answers))
 			for k, v := range j.Answers {
 				answers[k] = v
