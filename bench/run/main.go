@@ -269,7 +269,25 @@ func step(s string) { fmt.Fprintf(logw, "\n== %s (%s)\n", s, time.Now().UTC().Fo
 func check(err error) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "run:", err)
+		stopAll()
 		os.Exit(1)
+	}
+}
+
+// servers started and not yet stopped, so that a failing run (check)
+// leaves no server behind.
+var (
+	startedMu sync.Mutex
+	started   []*proc
+)
+
+func stopAll() {
+	startedMu.Lock()
+	ps := started
+	started = nil
+	startedMu.Unlock()
+	for _, p := range ps {
+		p.stop()
 	}
 }
 
@@ -370,6 +388,9 @@ func startServer(ctx context.Context, bin, dir, dbURL string) *proc {
 	}
 	check(cmd.Start())
 	p := &proc{cmd: cmd, base: base, pprof: pprofAddr}
+	startedMu.Lock()
+	started = append(started, p)
+	startedMu.Unlock()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(base + "/readyz")
