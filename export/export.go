@@ -6,7 +6,6 @@
 package export
 
 import (
-	"archive/zip"
 	"bufio"
 	"context"
 	"encoding/csv"
@@ -16,8 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/xuri/excelize/v2"
 
 	"focalpoint/anonymize"
 	"focalpoint/models"
@@ -326,125 +323,6 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
-}
-
-// XLSX ------------------------------------------------------------------
-
-// DataSheet and CodebookSheet name the two sheets of an XLSX export.
-const (
-	DataSheet     = "data"
-	CodebookSheet = "codebook"
-)
-
-type xlsxWriter struct {
-	out  *bufio.Writer
-	f    *excelize.File
-	sw   *excelize.StreamWriter
-	cols []models.ExportColumn
-	row  int
-	vals []any
-}
-
-func newXLSX(w io.Writer, cols []models.ExportColumn) (*xlsxWriter, error) {
-	f := excelize.NewFile()
-	// excelize's Write builds the whole file in a bytes.Buffer before it
-	// copies it out (the size of the file, twice over as it grows): with a
-	// zip writer of our own each part goes straight to w, and excelize's
-	// buffer stays empty. The sheet's rows wait in the stream writer's
-	// temporary file (at most 16 MiB of them in memory) until Close.
-	out := bufio.NewWriterSize(w, 64<<10)
-	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(out) })
-	if err := f.SetSheetName("Sheet1", DataSheet); err != nil {
-		return nil, err
-	}
-	sw, err := f.NewStreamWriter(DataSheet)
-	if err != nil {
-		return nil, err
-	}
-	x := &xlsxWriter{out: out, f: f, sw: sw, cols: cols, row: 1, vals: make([]any, len(cols))}
-	for i, c := range cols {
-		x.vals[i] = anonymize.Neutralize(c.Name)
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return nil, err
-	}
-	return x, sw.SetRow("A1", x.vals)
-}
-
-func (x *xlsxWriter) Row(cells []string) error {
-	if x.row > MaxXLSXRows {
-		return ErrTooManyRows
-	}
-	x.row++
-	for i, v := range cells {
-		x.vals[i] = x.value(i, v)
-	}
-	cell, err := excelize.CoordinatesToCellName(1, x.row)
-	if err != nil {
-		return err
-	}
-	return x.sw.SetRow(cell, x.vals)
-}
-
-// value is a cell's value: numbers as numbers, everything else as a
-// string (never a formula: the stream writer writes a formula only for an
-// excelize.Cell with Formula set, which is never used here).
-func (x *xlsxWriter) value(i int, v string) any {
-	if v == "" {
-		return nil
-	}
-	switch x.cols[i].Type {
-	case models.ColInteger:
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return n
-		}
-	case models.ColNumber:
-		if f, err := strconv.ParseFloat(v, 64); err == nil {
-			return f
-		}
-	}
-	return anonymize.Neutralize(validUTF8(v))
-}
-
-func (x *xlsxWriter) Close() error {
-	if err := x.sw.Flush(); err != nil {
-		return err
-	}
-	if err := writeCodebookSheet(x.f, x.cols); err != nil {
-		return err
-	}
-	x.f.SetActiveSheet(0)
-	if err := x.f.Write(x.out); err != nil {
-		return err
-	}
-	if err := x.out.Flush(); err != nil {
-		return err
-	}
-	return x.f.Close()
-}
-
-func writeCodebookSheet(f *excelize.File, cols []models.ExportColumn) error {
-	if _, err := f.NewSheet(CodebookSheet); err != nil {
-		return err
-	}
-	sw, err := f.NewStreamWriter(CodebookSheet)
-	if err != nil {
-		return err
-	}
-	if err := sw.SetRow("A1", []any{"column", "label", "type", "values", "note"}); err != nil {
-		return err
-	}
-	for i, c := range cols {
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		row := []any{c.Name, c.Label, c.Type, ValuesText(c.Values), c.Note}
-		for j, v := range row {
-			row[j] = anonymize.Neutralize(validUTF8(v.(string)))
-		}
-		if err := sw.SetRow(cell, row); err != nil {
-			return err
-		}
-	}
-	return sw.Flush()
 }
 
 // ValuesText shows allowed values as "value = label; ...".
