@@ -1,7 +1,6 @@
 package models
 
 import (
-	"context"
 	"sync"
 
 	"gorm.io/gorm"
@@ -48,15 +47,6 @@ func init() {
 		return nil
 	}})
 }
-
-// consultationRow is a Consultation with its revision (kept out of
-// Consultation so that no Save of a consultation can write it back).
-type consultationRow struct {
-	Consultation `gorm:"embedded"`
-	Rev          int64
-}
-
-func (consultationRow) TableName() string { return "consultations" }
 
 // journeyMeta is what the cache holds for one consultation at one
 // revision. rounds and the question slices are shared by every request
@@ -114,13 +104,4 @@ func (m *journeyMeta) questions(db *gorm.DB, round int64) ([]Question, error) {
 	m.qs[round] = qs
 	m.mu.Unlock()
 	return qs, nil
-}
-
-// loadConsultation reads a consultation with its revision.
-func loadConsultation(ctx context.Context, db *gorm.DB, id int64) (*Consultation, int64, error) {
-	var c consultationRow
-	if err := db.WithContext(ctx).Take(&c, id).Error; err != nil {
-		return nil, 0, translate(err)
-	}
-	return &c.Consultation, c.Rev, nil
 }

@@ -384,11 +384,11 @@ func (s *Store) loadJourney(ctx context.Context, inv *Invitation, withAnswers bo
 	db := s.R.WithContext(ctx)
 	// Without a response there are no answers: the empty map is all of them.
 	j := &Journey{Invitation: inv, Answers: map[int64]string{}, answersLoaded: withAnswers}
-	c, rev, err := loadConsultation(ctx, s.R, inv.ConsultationID)
+	c, rev, r, err := journeyHead(db, inv)
 	if err != nil {
 		return nil, err
 	}
-	j.Consultation = c
+	j.Consultation, j.Respondent = c, r
 	// Rounds and questions come from the journey cache (shared: never
 	// modify them).
 	meta, err := s.journeyMeta(db, c.ID, rev)
@@ -409,14 +409,6 @@ func (s *Store) loadJourney(ctx context.Context, inv *Invitation, withAnswers bo
 	if j.Round == nil {
 		j.Round = lastClosed
 	}
-	var r Respondent
-	err = respondentKey(db, c, inv).Take(&r).Error
-	switch {
-	case err == nil:
-		j.Respondent = &r
-	case !errors.Is(err, gorm.ErrRecordNotFound):
-		return nil, err
-	}
 	if j.Round == nil {
 		return j, nil
 	}
@@ -426,35 +418,89 @@ func (s *Store) loadJourney(ctx context.Context, inv *Invitation, withAnswers bo
 	if j.Respondent == nil {
 		return j, nil
 	}
-	var resp responseRow
-	err = db.Where("respondent_id = ? AND round_id = ?", j.Respondent.ID, j.Round.ID).Take(&resp).Error
-	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		return j, nil
-	case err != nil:
-		return nil, err
-	}
-	j.Response, j.Receipt = &resp.Response, resp.Receipt
-	if !withAnswers {
-		return j, nil
-	}
-	var rows []Answer
-	if err := db.Where("response_id = ?", resp.ID).Find(&rows).Error; err != nil {
-		return nil, err
-	}
-	for _, a := range rows {
-		j.Answers[a.QuestionID] = a.Value
-	}
-	return j, nil
+	return j, journeyResponse(db, j, withAnswers)
 }
 
-// responseRow is a Response with the receipt column of migration 100.
-type responseRow struct {
-	Response `gorm:"embedded"`
-	Receipt  string
+// journeyHead reads, in one query, an invitation's consultation (with its
+// revision) and its respondent (nil before the first opening; keyed as
+// respondentKey does). Plain SQL: it runs on every respondent request.
+func journeyHead(db *gorm.DB, inv *Invitation) (*Consultation, int64, *Respondent, error) {
+	q := `SELECT c.id, c.title, c.description, c.unit, c.languages, c.min_cell_size, c.created_at, c.updated_at, c.rev,
+	rs.id, rs.consultation_id, rs.participant_id, rs.code, rs.state_country, rs.gender, rs.institution_type, rs.country, rs.consent_at, rs.created_at, rs.updated_at
+FROM consultations c LEFT JOIN respondents rs ON rs.consultation_id = c.id AND `
+	args := []any{}
+	if inv.StateCountry != nil {
+		q += `((c.unit = ? AND rs.state_country = ?) OR (c.unit <> ? AND rs.participant_id = ?))`
+		args = append(args, UnitState, *inv.StateCountry, UnitState, inv.ParticipantID)
+	} else {
+		q += `rs.participant_id = ?`
+		args = append(args, inv.ParticipantID)
+	}
+	rows, err := db.Raw(q+` WHERE c.id = ?`, append(args, inv.ConsultationID)...).Rows()
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, 0, nil, err
+		}
+		return nil, 0, nil, ErrNotFound
+	}
+	var c Consultation
+	var rev int64
+	var rid, rcons *int64
+	var r Respondent
+	var code, gender, inst, country *string
+	var created, updated *time.Time
+	if err := rows.Scan(&c.ID, &c.Title, &c.Description, &c.Unit, &c.Languages, &c.MinCellSize, &c.CreatedAt, &c.UpdatedAt, &rev,
+		&rid, &rcons, &r.ParticipantID, &code, &r.StateCountry, &gender, &inst, &country, &r.ConsentAt, &created, &updated); err != nil {
+		return nil, 0, nil, err
+	}
+	if rid == nil {
+		return &c, rev, nil, rows.Err()
+	}
+	r.ID, r.ConsultationID = *rid, *rcons
+	r.Code, r.Gender, r.InstitutionType, r.Country = *code, *gender, *inst, *country
+	r.CreatedAt, r.UpdatedAt = *created, *updated
+	return &c, rev, &r, rows.Err()
 }
 
-func (responseRow) TableName() string { return "responses" }
+// journeyResponse reads the journey's response in its round with, when
+// withAnswers, its draft answers, in one query.
+func journeyResponse(db *gorm.DB, j *Journey, withAnswers bool) error {
+	q := `SELECT r.id, r.respondent_id, r.round_id, r.status, r.version, r.unsubmitted_changes, r.submitted_at, r.created_at, r.updated_at, r.receipt`
+	if withAnswers {
+		q += `, a.question_id, a.value FROM responses r LEFT JOIN answers a ON a.response_id = r.id`
+	} else {
+		q += ` FROM responses r`
+	}
+	rows, err := db.Raw(q+` WHERE r.respondent_id = ? AND r.round_id = ?`, j.Respondent.ID, j.Round.ID).Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var resp Response
+		var receipt string
+		dest := []any{&resp.ID, &resp.RespondentID, &resp.RoundID, &resp.Status, &resp.Version, &resp.UnsubmittedChanges, &resp.SubmittedAt, &resp.CreatedAt, &resp.UpdatedAt, &receipt}
+		var qid *int64
+		var val *string
+		if withAnswers {
+			dest = append(dest, &qid, &val)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		if j.Response == nil {
+			j.Response, j.Receipt = &resp, receipt
+		}
+		if qid != nil && val != nil {
+			j.Answers[*qid] = *val
+		}
+	}
+	return rows.Err()
+}
 
 // OpenJourney records the first opening of a link: it creates the
 // respondent (with a random code; in a State consultation keyed by the
