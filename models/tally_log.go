@@ -2,8 +2,10 @@ package models
 
 import (
 	"context"
-	"encoding/json"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"math"
 
 	"gorm.io/gorm"
 )
@@ -33,80 +35,161 @@ CREATE INDEX tally_log_consultation ON tally_log (consultation_id);
 `})
 }
 
-// tallyLogEntry is the stored form of one consultation's tallyDeltas.
-type tallyLogEntry struct {
-	Cells    [][]any `json:"c,omitempty"` // round, gender, institution, country, n
-	Answers  [][]any `json:"a,omitempty"` // round, question, row, value, gender, institution, country, count, total
-	Answered [][]any `json:"w,omitempty"` // round, question, row, gender, institution, country, n
-}
+// A log row holds one consultation's tallyDeltas in a compact binary form
+// (the writer encodes one a batch, the fold decodes them all, so it must
+// be cheap): a format byte, then the cells, answers and answered changes,
+// each list as a count followed by its items; integers as varints,
+// strings as length-prefixed bytes, totals as float64 bits.
+const tallyLogFormat = 1
 
-func (d *tallyDeltas) encode() (string, error) {
-	var e tallyLogEntry
-	for k, m := range d.cells {
-		for c, n := range m {
-			if n != 0 {
-				e.Cells = append(e.Cells, []any{k[0], c.Gender, c.InstitutionType, c.Country, n})
+type logWriter struct{ b []byte }
+
+func (w *logWriter) int(v int64)   { w.b = binary.AppendVarint(w.b, v) }
+func (w *logWriter) uint(v uint64) { w.b = binary.AppendUvarint(w.b, v) }
+func (w *logWriter) str(v string) {
+	w.uint(uint64(len(v)))
+	w.b = append(w.b, v...)
+}
+func (w *logWriter) cell(c cell) { w.str(c.Gender); w.str(c.InstitutionType); w.str(c.Country) }
+
+func (d *tallyDeltas) encode() []byte {
+	w := &logWriter{b: make([]byte, 0, 1024)}
+	w.b = append(w.b, tallyLogFormat)
+	var n uint64
+	for _, m := range d.cells {
+		for _, v := range m {
+			if v != 0 {
+				n++
 			}
 		}
 	}
+	w.uint(n)
+	for k, m := range d.cells {
+		for c, v := range m {
+			if v != 0 {
+				w.int(k[0])
+				w.cell(c)
+				w.int(v)
+			}
+		}
+	}
+	n = 0
+	for _, m := range d.answers {
+		for _, v := range m {
+			if v.count != 0 || v.total != 0 {
+				n++
+			}
+		}
+	}
+	w.uint(n)
 	for round, m := range d.answers {
 		for k, v := range m {
 			if v.count != 0 || v.total != 0 {
-				e.Answers = append(e.Answers, []any{round, k.Question, k.Row, k.Value, k.Gender, k.InstitutionType, k.Country, v.count, v.total})
+				w.int(round)
+				w.int(k.Question)
+				w.str(k.Row)
+				w.str(k.Value)
+				w.cell(k.cell)
+				w.int(v.count)
+				w.uint(math.Float64bits(v.total))
 			}
 		}
 	}
+	n = 0
+	for _, m := range d.answered {
+		for _, v := range m {
+			if v != 0 {
+				n++
+			}
+		}
+	}
+	w.uint(n)
 	for round, m := range d.answered {
-		for k, n := range m {
-			if n != 0 {
-				e.Answered = append(e.Answered, []any{round, k.Question, k.Row, k.Gender, k.InstitutionType, k.Country, n})
+		for k, v := range m {
+			if v != 0 {
+				w.int(round)
+				w.int(k.Question)
+				w.str(k.Row)
+				w.cell(k.cell)
+				w.int(v)
 			}
 		}
 	}
-	b, err := json.Marshal(e)
-	return string(b), err
+	return w.b
 }
 
-// decodeTallyLog adds a stored entry of consultation cid to b.
-func (b tallyBatch) decode(cid int64, raw string) error {
-	var e struct {
-		Cells    []json.RawMessage `json:"c"`
-		Answers  []json.RawMessage `json:"a"`
-		Answered []json.RawMessage `json:"w"`
+var errTallyLog = errors.New("tally log: malformed entry")
+
+type logReader struct {
+	b   []byte
+	err error
+}
+
+func (r *logReader) int() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err, r.b = errTallyLog, nil
+		return 0
 	}
-	if err := json.Unmarshal([]byte(raw), &e); err != nil {
-		return fmt.Errorf("tally log: %w", err)
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *logReader) uint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err, r.b = errTallyLog, nil
+		return 0
 	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *logReader) str() string {
+	n := r.uint()
+	if n > uint64(len(r.b)) {
+		r.err, r.b = errTallyLog, nil
+		return ""
+	}
+	v := string(r.b[:n])
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *logReader) cell() cell { return cell{r.str(), r.str(), r.str()} }
+
+// decode adds a stored entry of consultation cid to b.
+func (b tallyBatch) decode(cid int64, raw []byte) error {
+	if len(raw) == 0 || raw[0] != tallyLogFormat {
+		return errTallyLog
+	}
+	r := &logReader{b: raw[1:]}
 	d := newTallyDeltas(cid)
-	for _, r := range e.Cells {
-		var round, n int64
-		var c cell
-		if err := json.Unmarshal(r, &[]any{&round, &c.Gender, &c.InstitutionType, &c.Country, &n}); err != nil {
-			return fmt.Errorf("tally log: %w", err)
-		}
-		d.addCell(round, c, n)
+	for i, n := uint64(0), r.uint(); i < n && r.err == nil; i++ {
+		round := r.int()
+		c := r.cell()
+		d.addCell(round, c, r.int())
 	}
-	for _, r := range e.Answers {
-		var round int64
-		var k answerKey
-		var v tallyDelta
-		if err := json.Unmarshal(r, &[]any{&round, &k.Question, &k.Row, &k.Value, &k.Gender, &k.InstitutionType, &k.Country, &v.count, &v.total}); err != nil {
-			return fmt.Errorf("tally log: %w", err)
-		}
+	for i, n := uint64(0), r.uint(); i < n && r.err == nil; i++ {
+		round := r.int()
+		k := answerKey{Question: r.int(), Row: r.str(), Value: r.str()}
+		k.cell = r.cell()
+		count, total := r.int(), math.Float64frombits(r.uint())
 		d.ensureRound(round)
 		w := d.answers[round][k]
-		w.count += v.count
-		w.total += v.total
+		w.count += count
+		w.total += total
 		d.answers[round][k] = w
 	}
-	for _, r := range e.Answered {
-		var round, n int64
-		var k answeredKey
-		if err := json.Unmarshal(r, &[]any{&round, &k.Question, &k.Row, &k.Gender, &k.InstitutionType, &k.Country, &n}); err != nil {
-			return fmt.Errorf("tally log: %w", err)
-		}
+	for i, n := uint64(0), r.uint(); i < n && r.err == nil; i++ {
+		round := r.int()
+		k := answeredKey{Question: r.int(), Row: r.str()}
+		k.cell = r.cell()
 		d.ensureRound(round)
-		d.answered[round][k] += n
+		d.answered[round][k] += r.int()
+	}
+	if r.err != nil || len(r.b) != 0 {
+		return errTallyLog
 	}
 	b.add(d)
 	return nil
@@ -124,10 +207,7 @@ func (d *tallyDeltas) ensureRound(round int64) {
 // log appends the batch's changes to tally_log, one row per consultation.
 func (b tallyBatch) log(tx *gorm.DB) error {
 	for _, id := range b.ids() {
-		raw, err := b[id].encode()
-		if err != nil {
-			return err
-		}
+		raw := b[id].encode()
 		if err := tx.Exec("INSERT INTO tally_log (consultation_id, deltas) VALUES (?, ?)", id, raw).Error; err != nil {
 			return fmt.Errorf("tally log: %w", err)
 		}
@@ -146,7 +226,7 @@ func foldTallyLog(tx *gorm.DB) (int64, error) {
 	var last, n int64
 	for rows.Next() {
 		var id, cid int64
-		var raw string
+		var raw []byte
 		if err := rows.Scan(&id, &cid, &raw); err != nil {
 			rows.Close()
 			return 0, err
