@@ -313,11 +313,19 @@ func (q *Question) ChoiceList() []Choice {
 	if q.Kind == QYesNo {
 		return []Choice{{Value: "yes", Label: "yes"}, {Value: "no", Label: "no"}}
 	}
+	if q.choices != nil {
+		return q.choices
+	}
 	return decodeChoices(q.Options)
 }
 
 // RowList decodes the rows of a matrix question.
-func (q *Question) RowList() []Choice { return decodeChoices(q.RowsJSON) }
+func (q *Question) RowList() []Choice {
+	if q.rows != nil {
+		return q.rows
+	}
+	return decodeChoices(q.RowsJSON)
+}
 
 func decodeChoices(s string) []Choice {
 	var out []Choice

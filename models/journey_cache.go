@@ -100,6 +100,9 @@ func (m *journeyMeta) questions(db *gorm.DB, round int64) ([]Question, error) {
 	if err := db.Where("round_id = ?", round).Order("position, id").Find(&qs).Error; err != nil {
 		return nil, err
 	}
+	for i := range qs {
+		qs[i].choices, qs[i].rows = decodeChoices(qs[i].Options), decodeChoices(qs[i].RowsJSON)
+	}
 	m.mu.Lock()
 	m.qs[round] = qs
 	m.mu.Unlock()

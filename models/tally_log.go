@@ -164,7 +164,13 @@ func (b tallyBatch) decode(cid int64, raw []byte) error {
 		return errTallyLog
 	}
 	r := &logReader{b: raw[1:]}
-	d := newTallyDeltas(cid)
+	// Straight into the batch's changes for cid (on error the whole fold
+	// fails, so a half-added entry is never written).
+	d := b[cid]
+	if d == nil {
+		d = newTallyDeltas(cid)
+		b[cid] = d
+	}
 	for i, n := uint64(0), r.uint(); i < n && r.err == nil; i++ {
 		round := r.int()
 		c := r.cell()
@@ -191,7 +197,6 @@ func (b tallyBatch) decode(cid int64, raw []byte) error {
 	if r.err != nil || len(r.b) != 0 {
 		return errTallyLog
 	}
-	b.add(d)
 	return nil
 }
 

@@ -126,6 +126,9 @@ type Question struct {
 	MaxValue  *float64  `json:"max"`
 	CreatedAt time.Time `json:"-"`
 	UpdatedAt time.Time `json:"-"`
+	// choices and rows are Options and RowsJSON decoded once, for the
+	// questions the journey cache shares (read-only); nil elsewhere.
+	choices, rows []Choice
 }
 
 // Invitation statuses.
