@@ -40,6 +40,9 @@ type GenConfig struct {
 	// into empty tables (by default such a load drops the secondary
 	// indexes and rebuilds them at the end, on SQLite).
 	KeepIndexes bool
+	// KeepAppendIndexes lists the indexes maintained during a large load
+	// (nil: appendIndexes; an empty list defers every secondary index).
+	KeepAppendIndexes []string
 	// Durable keeps synchronous=FULL during the load (by default SQLite
 	// loads with synchronous=OFF and makes the result durable at the end).
 	Durable bool
@@ -152,6 +155,13 @@ var (
 	tSubmitted    = []string{"id", "response_id", "respondent_id", "round_id", "question_id", "row_key", "value", "num"}
 )
 
+// appendIndexes are the indexes a load fills in key order (ids growing,
+// or a constant or few-valued column then ids): kept during a large load,
+// the others (random keys: names, respondent codes) are rebuilt after.
+var appendIndexes = []string{"invitations_consultation", "invitations_live_participant", "invitations_participant",
+	"respondents_participant", "responses_round_status", "submitted_answers_question", "submitted_answers_respondent",
+	"submitted_answers_response"}
+
 // deferMin is the smallest load that defers indexes and triggers (tests
 // lower it).
 var deferMin = 50000
@@ -245,7 +255,11 @@ func Generate(ctx context.Context, s *models.Store, cfg GenConfig) (_ *GenResult
 	var restoreIdx, restoreTrig func(context.Context) error
 	firstSubmitted := ids["submitted_answers"]
 	if !cfg.KeepIndexes && cfg.Respondents+cfg.Fresh >= deferMin && ids["submitted_answers"] <= 1 && ids["participants"] <= 1000 {
-		if restoreIdx, err = s.DeferIndexes(ctx, "participants", "invitations", "respondents", "responses", "answers", "submitted_answers"); err != nil {
+		keep := cfg.KeepAppendIndexes
+		if keep == nil {
+			keep = appendIndexes
+		}
+		if restoreIdx, err = s.DeferIndexesExcept(ctx, keep, "participants", "invitations", "respondents", "responses", "answers", "submitted_answers"); err != nil {
 			return nil, err
 		}
 		defer func() { // on failure: never leave the schema without its indexes

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"reflect"
+	"slices"
 	"testing"
 
 	"focalpoint/models"
@@ -63,6 +64,13 @@ func TestGenerateFastPathEqualsRecount(t *testing.T) {
 		db.Raw("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('invitations', 'submitted_answers')").Scan(&triggers)
 		if open == 0 || indexed != open {
 			t.Fatalf("%d open answers, %d in the full-text index", open, indexed)
+		}
+		var idx []string
+		db.Raw("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('participants', 'invitations', 'respondents', 'responses', 'answers', 'submitted_answers') ORDER BY name").Scan(&idx)
+		for _, want := range append([]string{"participants_name", "respondents_consultation_code"}, appendIndexes...) {
+			if !slices.Contains(idx, want) {
+				t.Errorf("index %s missing after the load (have %v)", want, idx)
+			}
 		}
 		if triggers < 6 {
 			t.Fatalf("%d triggers on invitations and submitted_answers after the load", triggers)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -200,6 +201,14 @@ func (s *Store) SyncSequences(ctx context.Context, tables ...string) error {
 // by row. Only for tools that load alone into mostly empty tables; call
 // restore even when the load fails.
 func (s *Store) DeferIndexes(ctx context.Context, tables ...string) (restore func(context.Context) error, err error) {
+	return s.DeferIndexesExcept(ctx, nil, tables...)
+}
+
+// DeferIndexesExcept is DeferIndexes keeping the indexes named in keep:
+// an index whose keys a load appends in increasing order (ids, a constant
+// column then an id) costs little to maintain row by row, less than the
+// table scan and sort of rebuilding it.
+func (s *Store) DeferIndexesExcept(ctx context.Context, keep []string, tables ...string) (restore func(context.Context) error, err error) {
 	noop := func(context.Context) error { return nil }
 	if s.Dialect != SQLite || len(tables) == 0 {
 		return noop, nil
@@ -210,6 +219,13 @@ func (s *Store) DeferIndexes(ctx context.Context, tables ...string) (restore fun
 		if err := tx.Raw("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ? ORDER BY name", tables).Scan(&idx).Error; err != nil {
 			return err
 		}
+		kept := idx[:0]
+		for _, i := range idx {
+			if !slices.Contains(keep, i.Name) {
+				kept = append(kept, i)
+			}
+		}
+		idx = kept
 		for _, i := range idx {
 			if err := tx.Exec(`DROP INDEX "` + strings.ReplaceAll(i.Name, `"`, `""`) + `"`).Error; err != nil {
 				return err

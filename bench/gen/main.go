@@ -33,6 +33,7 @@ func main() {
 	answeredN := flag.Int("answered-n", 2000, "how many tokens -answered-tokens writes")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	durable := flag.Bool("durable", false, "keep synchronous=FULL during the load (default: OFF while loading, durable at the end)")
+	deferAll := flag.Bool("defer-all-indexes", false, "rebuild every secondary index after a large load (default: keep those filled in key order)")
 	recount := flag.Bool("recount", false, "rebuild the tallies with RecountTallies after the load instead of counting them while generating")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -54,7 +55,7 @@ func main() {
 		fail(err)
 	}
 	res, err := bench.Generate(ctx, s, bench.GenConfig{Respondents: *n, Fresh: *fresh, AllKinds: *all, Seed: *seed, Chunk: *chunk, Progress: os.Stderr, KeepIndexes: *keep,
-		Durable: *durable, Recount: *recount})
+		Durable: *durable, Recount: *recount, KeepAppendIndexes: keepIdx(*deferAll)})
 	if err != nil {
 		fail(err)
 	}
@@ -81,6 +82,13 @@ func main() {
 			fail(err)
 		}
 	}
+}
+
+func keepIdx(all bool) []string {
+	if all {
+		return []string{}
+	}
+	return nil
 }
 
 func writeLines(path string, lines []string) error {
