@@ -124,6 +124,7 @@ func parseIdentified(m map[string]string) (exportRequest, error) {
 // mid-stream aborts the connection so a truncated file is not mistaken for
 // a whole one.
 func (h *Handler) streamExport(c echo.Context, consultationID int64, req exportRequest, identified bool) error {
+	defer tightenMemory()()
 	ctx := c.Request().Context()
 	plan, err := h.Store.PlanExport(ctx, consultationID, models.ExportOptions{RoundID: req.Round, Identified: identified})
 	if err != nil {
