@@ -15,6 +15,9 @@ func TestServeMemoryLimit(t *testing.T) {
 	old := debug.SetMemoryLimit(-1)
 	t.Cleanup(func() { debug.SetMemoryLimit(old) })
 
+	oldGC := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(oldGC) })
+	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
 	debug.SetMemoryLimit(math.MaxInt64)
 	if got := setMemoryLimit(nil); got != DefaultMemoryLimit || handlers.ExportMemoryLimit != DefaultMemoryLimit {
@@ -22,6 +25,16 @@ func TestServeMemoryLimit(t *testing.T) {
 	}
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Errorf("runtime limit %d outside exports, want none", got)
+	}
+	if got := debug.SetGCPercent(100); got != DefaultGCPercent {
+		t.Errorf("GOGC %d without GOGC set, want %d", got, DefaultGCPercent)
+	}
+	// An operator's GOGC is left alone.
+	t.Setenv("GOGC", "50")
+	debug.SetGCPercent(50)
+	setMemoryLimit(nil)
+	if got := debug.SetGCPercent(100); got != 50 {
+		t.Errorf("GOGC %d with GOGC=50 given, want 50", got)
 	}
 	if DefaultMemoryLimit > 48<<20 {
 		t.Errorf("DefaultMemoryLimit = %d MiB: the export's memory budget (docs/BENCHMARKS.md) leaves the Go heap 48 MiB at most", DefaultMemoryLimit>>20)
