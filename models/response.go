@@ -902,18 +902,24 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 		}
 		var oldRows []SubmittedAnswer
 		var before *Respondent
+		toInsert := newRows
 		if resp.Status == ResponseSubmitted {
-			if err := tx.Where("response_id = ?", resp.ID).Find(&oldRows).Error; err != nil {
+			if err := tx.Where("response_id = ?", resp.ID).Order("id").Find(&oldRows).Error; err != nil {
 				return err
 			}
-			if len(oldRows) > 0 {
-				if err := tx.Exec("DELETE FROM submitted_answers WHERE response_id = ?", resp.ID).Error; err != nil {
+			// A resubmission replaces the rows of the questions whose
+			// answer changed and keeps the others (and their place in the
+			// search index) as they are.
+			var del []int64
+			del, toInsert = changedRows(oldRows, newRows)
+			for start := 0; start < len(del); start += 500 {
+				if err := tx.Exec("DELETE FROM submitted_answers WHERE id IN ?", del[start:min(start+500, len(del))]).Error; err != nil {
 					return err
 				}
 			}
 			before = j.Respondent
 		}
-		if err := insertSubmitted(tx, newRows); err != nil {
+		if err := insertSubmitted(tx, toInsert); err != nil {
 			return err
 		}
 		kinds := make(map[int64]string, len(j.Questions))
@@ -1027,6 +1033,61 @@ func sameAnswers(a, b map[int64]string) bool {
 		}
 	}
 	return true
+}
+
+// changedRows compares a response's submitted rows (in id order) with
+// the rows of its new submission, question by question: it returns the
+// ids of the old rows of every question whose rows differ in any way
+// (values, matrix rows, number, order) and the new rows of those
+// questions, so that a question's rows are always replaced together and
+// keep their order.
+func changedRows(old, new []SubmittedAnswer) (del []int64, ins []SubmittedAnswer) {
+	type rowKey struct {
+		row, value string
+		num        float64
+		hasNum     bool
+	}
+	keyOf := func(r SubmittedAnswer) rowKey {
+		k := rowKey{row: r.RowKey, value: r.Value}
+		if r.Num != nil {
+			k.num, k.hasNum = *r.Num, true
+		}
+		return k
+	}
+	before := map[int64][]SubmittedAnswer{}
+	for _, r := range old {
+		before[r.QuestionID] = append(before[r.QuestionID], r)
+	}
+	after := map[int64][]SubmittedAnswer{}
+	var order []int64
+	for _, r := range new {
+		if _, ok := after[r.QuestionID]; !ok {
+			order = append(order, r.QuestionID)
+		}
+		after[r.QuestionID] = append(after[r.QuestionID], r)
+	}
+	same := func(a, b []SubmittedAnswer) bool {
+		if len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if keyOf(a[i]) != keyOf(b[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, r := range old {
+		if !same(before[r.QuestionID], after[r.QuestionID]) {
+			del = append(del, r.ID)
+		}
+	}
+	for _, q := range order {
+		if !same(before[q], after[q]) {
+			ins = append(ins, after[q]...)
+		}
+	}
+	return del, ins
 }
 
 // execRows runs INSERT statements of up to 500 rows each (plain SQL: GORM's

@@ -1,0 +1,91 @@
+package models_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"focalpoint/models"
+	"focalpoint/models/modeltest"
+)
+
+// TestResubmitReplacesOnlyChangedQuestions: a resubmission keeps the
+// submitted rows of unchanged answers (same ids, still found by search)
+// and replaces those of changed ones; what was submitted reads back as
+// the new answers and the tallies equal a recount, on both databases.
+func TestResubmitReplacesOnlyChangedQuestions(t *testing.T) {
+	modeltest.Stores(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		c, _ := s.CreateConsultation(ctx, models.NewConsultation{Title: "T", Unit: models.UnitPerson}, nil)
+		r, _ := s.CreateRound(ctx, c.ID, models.NewRound{Title: "R"}, nil)
+		text, _ := s.CreateQuestion(ctx, r.ID, models.QuestionInput{Kind: models.QLongText, Prompt: "Why?"}, nil)
+		multi, _ := s.CreateQuestion(ctx, r.ID, models.QuestionInput{Kind: models.QMultiChoice, Prompt: "Groups",
+			Options: []models.Choice{{Value: "a"}, {Value: "b"}, {Value: "c"}}}, nil)
+		num, _ := s.CreateQuestion(ctx, r.ID, models.QuestionInput{Kind: models.QNumber, Prompt: "How many?"}, nil)
+		s.OpenRound(ctx, r.ID, nil)
+		var tok string
+		s.Write(ctx, func(tx *gorm.DB) error {
+			p := models.Participant{Name: "P", Email: "p@example.org", Kind: models.KindExpert, Language: "en", CreatedAt: s.Now(), UpdatedAt: s.Now()}
+			tx.Create(&p)
+			tok, _, _ = models.IssueInvitation(tx, s.Now(), c.ID, p.ID)
+			return nil
+		})
+		submit := func(answers string) (*models.Journey, map[int64][]int64) {
+			t.Helper()
+			inv, _ := s.FindInvitationByToken(ctx, tok)
+			j, err := s.LoadJourney(ctx, inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var in map[string]json.RawMessage
+			json.Unmarshal([]byte(answers), &in)
+			vals, err := j.ParseAnswers(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.SaveAnswers(ctx, j, j.Version(), vals); err != nil {
+				t.Fatal(err)
+			}
+			sub, err := s.SubmitResponse(ctx, j, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, _ := s.SubmittedRows(ctx, sub.Response.ID)
+			ids := map[int64][]int64{}
+			for _, r := range rows {
+				ids[r.QuestionID] = append(ids[r.QuestionID], r.ID)
+			}
+			got := models.RebuildAnswers(j.Questions, rows)
+			for q, v := range sub.Answers {
+				if got[q] != v {
+					t.Fatalf("question %d reads back %s, submitted %s", q, got[q], v)
+				}
+			}
+			return j, ids
+		}
+		_, first := submit(fmt.Sprintf(`{"%d":"Water matters most","%d":["a","b"],"%d":7}`, text.ID, multi.ID, num.ID))
+		_, second := submit(fmt.Sprintf(`{"%d":"Water matters most","%d":["a","c"],"%d":7.5}`, text.ID, multi.ID, num.ID))
+		if fmt.Sprint(first[text.ID]) != fmt.Sprint(second[text.ID]) {
+			t.Fatalf("the unchanged text got new rows: %v → %v", first[text.ID], second[text.ID])
+		}
+		if fmt.Sprint(first[multi.ID]) == fmt.Sprint(second[multi.ID]) || fmt.Sprint(first[num.ID]) == fmt.Sprint(second[num.ID]) {
+			t.Fatalf("changed answers kept their rows: multi %v → %v, number %v → %v", first[multi.ID], second[multi.ID], first[num.ID], second[num.ID])
+		}
+		found, total, err := s.ListAnswers(ctx, c.ID, models.AnswerFilter{Q: "water"}, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != 1 || len(found) != 1 || found[0].Text != "Water matters most" {
+			t.Fatalf("search after the resubmission: %d %+v", total, found)
+		}
+		// Clearing an answer removes its rows.
+		_, third := submit(fmt.Sprintf(`{"%d":null}`, multi.ID))
+		if len(third[multi.ID]) != 0 || len(third[text.ID]) != 1 {
+			t.Fatalf("after clearing the multi-choice: %v", third)
+		}
+		assertTalliesEqualRecount(t, s, c.ID)
+	})
+}
