@@ -930,13 +930,24 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 			Before: before, After: j.Respondent, Old: oldRows, New: newRows, Kinds: kinds}); err != nil {
 			return err
 		}
-		if err := tx.Exec(`UPDATE responses SET status = ?, submitted_at = ?, version = version + 1, unsubmitted_changes = ?, receipt = ?, updated_at = ?
-			WHERE id = ?`, ResponseSubmitted, now, false, sub.Receipt, now, resp.ID).Error; err != nil {
+		// A resubmission leaves the statuses (and the indexes on them)
+		// alone: only the times, version and receipt change.
+		setStatus := "status = '" + ResponseSubmitted + "', "
+		if resp.Status == ResponseSubmitted {
+			setStatus = ""
+		}
+		if err := tx.Exec(`UPDATE responses SET `+setStatus+`submitted_at = ?, version = version + 1, unsubmitted_changes = ?, receipt = ?, updated_at = ?
+			WHERE id = ?`, now, false, sub.Receipt, now, resp.ID).Error; err != nil {
 			return err
 		}
 		resp.Status, resp.SubmittedAt, resp.UnsubmittedChanges, resp.UpdatedAt = ResponseSubmitted, &now, false, now
 		resp.Version++
-		if err := tx.Exec("UPDATE invitations SET status = ?, submitted_at = ? WHERE id = ?", InvSubmitted, now, inv.ID).Error; err != nil {
+		invSQL := "UPDATE invitations SET status = ?, submitted_at = ? WHERE id = ?"
+		invArgs := []any{InvSubmitted, now, inv.ID}
+		if inv.Status == InvSubmitted {
+			invSQL, invArgs = "UPDATE invitations SET submitted_at = ? WHERE id = ? AND status = ?", []any{now, inv.ID, InvSubmitted}
+		}
+		if err := tx.Exec(invSQL, invArgs...).Error; err != nil {
 			return err
 		}
 		sub.Response, sub.Answers = &resp, answers

@@ -89,3 +89,27 @@ func TestResubmitReplacesOnlyChangedQuestions(t *testing.T) {
 		assertTalliesEqualRecount(t, s, c.ID)
 	})
 }
+
+// TestQueueMailSetsID: a queued message gets its row's id, on both
+// databases.
+func TestQueueMailSetsID(t *testing.T) {
+	modeltest.Stores(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		var ids []int64
+		for i := 0; i < 2; i++ {
+			m := &models.OutboxMessage{Kind: "test", ToAddress: fmt.Sprintf("p%d@example.org", i), Subject: "s", TextBody: "t"}
+			if err := s.Write(ctx, func(tx *gorm.DB) error { return models.QueueMail(tx, s.Now(), m) }); err != nil {
+				t.Fatal(err)
+			}
+			var to string
+			s.R.Raw("SELECT to_address FROM outbox WHERE id = ?", m.ID).Scan(&to)
+			if m.ID == 0 || to != m.ToAddress {
+				t.Fatalf("message id %d names %q, want %q", m.ID, to, m.ToAddress)
+			}
+			ids = append(ids, m.ID)
+		}
+		if ids[0] == ids[1] {
+			t.Fatalf("two messages, one id %d", ids[0])
+		}
+	})
+}
