@@ -31,17 +31,7 @@ func TestJourneyCacheFollowsChanges(t *testing.T) {
 		if _, err := a.OpenRound(ctx, r.ID, nil); err != nil {
 			t.Fatal(err)
 		}
-		var tok string
-		if err := a.Write(ctx, func(tx *gorm.DB) error {
-			p := models.Participant{Name: "P", Email: "p@example.org", Kind: models.KindExpert, Language: "en", CreatedAt: a.Now(), UpdatedAt: a.Now()}
-			if err := tx.Create(&p).Error; err != nil {
-				return err
-			}
-			tok, _, err = models.IssueInvitation(tx, a.Now(), c.ID, p.ID)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
+		tok := inviteOne(t, a, c.ID)
 		load := func() *models.Journey {
 			t.Helper()
 			inv, err := a.FindInvitationByToken(ctx, tok)
@@ -104,18 +94,8 @@ func TestJourneyCacheFollowsChanges(t *testing.T) {
 func TestSubmitAfterLightSave(t *testing.T) {
 	s := modeltest.SQLite(t)
 	ctx := context.Background()
-	c, _ := s.CreateConsultation(ctx, models.NewConsultation{Title: "T", Unit: models.UnitPerson}, nil)
-	r, _ := s.CreateRound(ctx, c.ID, models.NewRound{Title: "R"}, nil)
-	q1, _ := s.CreateQuestion(ctx, r.ID, models.QuestionInput{Kind: models.QShortText, Prompt: "One"}, nil)
-	q2, _ := s.CreateQuestion(ctx, r.ID, models.QuestionInput{Kind: models.QShortText, Prompt: "Two"}, nil)
-	s.OpenRound(ctx, r.ID, nil)
-	var tok string
-	s.Write(ctx, func(tx *gorm.DB) error {
-		p := models.Participant{Name: "P", Email: "p@example.org", Kind: models.KindExpert, Language: "en", CreatedAt: s.Now(), UpdatedAt: s.Now()}
-		tx.Create(&p)
-		tok, _, _ = models.IssueInvitation(tx, s.Now(), c.ID, p.ID)
-		return nil
-	})
+	_, qs, tok := openRoundWith(t, s, models.QuestionInput{Kind: models.QShortText, Prompt: "One"}, models.QuestionInput{Kind: models.QShortText, Prompt: "Two"})
+	q1, q2 := qs[0], qs[1]
 	inv, _ := s.FindInvitationByToken(ctx, tok)
 	j, _ := s.LoadJourney(ctx, inv)
 	vals, _ := j.ParseAnswers(map[string]json.RawMessage{fmt.Sprint(q1.ID): json.RawMessage(`"first visit"`)})

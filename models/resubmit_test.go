@@ -19,20 +19,10 @@ import (
 func TestResubmitReplacesOnlyChangedQuestions(t *testing.T) {
 	modeltest.Stores(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		c, _ := s.CreateConsultation(ctx, models.NewConsultation{Title: "T", Unit: models.UnitPerson}, nil)
-		r, _ := s.CreateRound(ctx, c.ID, models.NewRound{Title: "R"}, nil)
-		text, _ := s.CreateQuestion(ctx, r.ID, models.QuestionInput{Kind: models.QLongText, Prompt: "Why?"}, nil)
-		multi, _ := s.CreateQuestion(ctx, r.ID, models.QuestionInput{Kind: models.QMultiChoice, Prompt: "Groups",
-			Options: []models.Choice{{Value: "a"}, {Value: "b"}, {Value: "c"}}}, nil)
-		num, _ := s.CreateQuestion(ctx, r.ID, models.QuestionInput{Kind: models.QNumber, Prompt: "How many?"}, nil)
-		s.OpenRound(ctx, r.ID, nil)
-		var tok string
-		s.Write(ctx, func(tx *gorm.DB) error {
-			p := models.Participant{Name: "P", Email: "p@example.org", Kind: models.KindExpert, Language: "en", CreatedAt: s.Now(), UpdatedAt: s.Now()}
-			tx.Create(&p)
-			tok, _, _ = models.IssueInvitation(tx, s.Now(), c.ID, p.ID)
-			return nil
-		})
+		c, qs, tok := openRoundWith(t, s, models.QuestionInput{Kind: models.QLongText, Prompt: "Why?"},
+			models.QuestionInput{Kind: models.QMultiChoice, Prompt: "Groups", Options: []models.Choice{{Value: "a"}, {Value: "b"}, {Value: "c"}}},
+			models.QuestionInput{Kind: models.QNumber, Prompt: "How many?"})
+		text, multi, num := qs[0], qs[1], qs[2]
 		submit := func(answers string) (*models.Journey, map[int64][]int64) {
 			t.Helper()
 			inv, _ := s.FindInvitationByToken(ctx, tok)
