@@ -209,27 +209,34 @@ func (s *Store) DeferIndexes(ctx context.Context, tables ...string) (restore fun
 // column then an id) costs little to maintain row by row, less than the
 // table scan and sort of rebuilding it.
 func (s *Store) DeferIndexesExcept(ctx context.Context, keep []string, tables ...string) (restore func(context.Context) error, err error) {
+	return s.deferSchema(ctx, "index", keep, tables)
+}
+
+// deferSchema drops the SQLite schema objects of a kind ("index" or
+// "trigger", those with SQL: not the automatic ones) on tables, except
+// those named in keep, and returns the function that recreates them from
+// their saved definitions.
+func (s *Store) deferSchema(ctx context.Context, kind string, keep, tables []string) (restore func(context.Context) error, err error) {
 	noop := func(context.Context) error { return nil }
 	if s.Dialect != SQLite || len(tables) == 0 {
 		return noop, nil
 	}
-	type index struct{ Name, SQL string }
-	var idx []index
+	type object struct{ Name, SQL string }
+	var objs []object
 	err = s.Write(ctx, func(tx *gorm.DB) error {
-		if err := tx.Raw("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ? ORDER BY name", tables).Scan(&idx).Error; err != nil {
+		var all []object
+		if err := tx.Raw("SELECT name, sql FROM sqlite_master WHERE type = ? AND sql IS NOT NULL AND tbl_name IN ? ORDER BY name", kind, tables).Scan(&all).Error; err != nil {
 			return err
 		}
-		kept := idx[:0]
-		for _, i := range idx {
-			if !slices.Contains(keep, i.Name) {
-				kept = append(kept, i)
+		objs = objs[:0]
+		for _, o := range all {
+			if slices.Contains(keep, o.Name) {
+				continue
 			}
-		}
-		idx = kept
-		for _, i := range idx {
-			if err := tx.Exec(`DROP INDEX "` + strings.ReplaceAll(i.Name, `"`, `""`) + `"`).Error; err != nil {
+			if err := tx.Exec(`DROP ` + strings.ToUpper(kind) + ` "` + strings.ReplaceAll(o.Name, `"`, `""`) + `"`).Error; err != nil {
 				return err
 			}
+			objs = append(objs, o)
 		}
 		return nil
 	})
@@ -238,9 +245,9 @@ func (s *Store) DeferIndexesExcept(ctx context.Context, keep []string, tables ..
 	}
 	return func(ctx context.Context) error {
 		return s.Write(ctx, func(tx *gorm.DB) error {
-			for _, i := range idx {
-				if err := tx.Exec(i.SQL).Error; err != nil {
-					return fmt.Errorf("recreate index %s: %w", i.Name, err)
+			for _, o := range objs {
+				if err := tx.Exec(o.SQL).Error; err != nil {
+					return fmt.Errorf("recreate %s %s: %w", kind, o.Name, err)
 				}
 			}
 			return nil

@@ -2,8 +2,6 @@ package models
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"gorm.io/gorm"
 )
@@ -136,36 +134,7 @@ func (b *TallyBuilder) Write(tx *gorm.DB) error {
 // RecountInvitationTallies). Only for tools that load alone; call restore
 // even when the load fails.
 func (s *Store) DeferTriggers(ctx context.Context, tables ...string) (restore func(context.Context) error, err error) {
-	noop := func(context.Context) error { return nil }
-	if s.Dialect != SQLite || len(tables) == 0 {
-		return noop, nil
-	}
-	type trig struct{ Name, SQL string }
-	var ts []trig
-	err = s.Write(ctx, func(tx *gorm.DB) error {
-		if err := tx.Raw("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ? ORDER BY name", tables).Scan(&ts).Error; err != nil {
-			return err
-		}
-		for _, t := range ts {
-			if err := tx.Exec(`DROP TRIGGER "` + strings.ReplaceAll(t.Name, `"`, `""`) + `"`).Error; err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return noop, err
-	}
-	return func(ctx context.Context) error {
-		return s.Write(ctx, func(tx *gorm.DB) error {
-			for _, t := range ts {
-				if err := tx.Exec(t.SQL).Error; err != nil {
-					return fmt.Errorf("recreate trigger %s: %w", t.Name, err)
-				}
-			}
-			return nil
-		})
-	}, nil
+	return s.deferSchema(ctx, "trigger", nil, tables)
 }
 
 // RebuildSearchIndex adds the open answers with id >= fromID to the SQLite
