@@ -168,10 +168,7 @@ func (d *tallyDeltas) addCell(round int64, c cell, n int64) {
 
 // addRows counts (sign +1) or uncounts (−1) one response's rows.
 func (d *tallyDeltas) addRows(round int64, c cell, rows []SubmittedAnswer, kinds map[int64]string, sign int64) {
-	if d.answers[round] == nil {
-		d.answers[round] = map[answerKey]tallyDelta{}
-		d.answered[round] = map[answeredKey]int64{}
-	}
+	d.ensureRound(round)
 	ans, answered := d.answers[round], d.answered[round]
 	seen := map[answeredKey]bool{}
 	for _, r := range rows {
@@ -297,28 +294,30 @@ func (b tallyBatch) add(d *tallyDeltas) {
 		}
 	}
 	for round, m := range d.answers {
-		if t.answers[round] == nil {
-			t.answers[round] = map[answerKey]tallyDelta{}
-			t.answered[round] = map[answeredKey]int64{}
-		}
-		ta := t.answers[round]
 		for k, v := range m {
-			w := ta[k]
-			w.count += v.count
-			w.total += v.total
-			ta[k] = w
+			t.addAnswer(round, k, v)
 		}
 	}
 	for round, m := range d.answered {
-		if t.answered[round] == nil {
-			t.answers[round] = map[answerKey]tallyDelta{}
-			t.answered[round] = map[answeredKey]int64{}
-		}
-		ta := t.answered[round]
 		for k, n := range m {
-			ta[k] += n
+			t.addAnswered(round, k, n)
 		}
 	}
+}
+
+// addAnswer adds v to the answer count of key k in round.
+func (d *tallyDeltas) addAnswer(round int64, k answerKey, v tallyDelta) {
+	d.ensureRound(round)
+	w := d.answers[round][k]
+	w.count += v.count
+	w.total += v.total
+	d.answers[round][k] = w
+}
+
+// addAnswered adds n to the answered count of key k in round.
+func (d *tallyDeltas) addAnswered(round int64, k answeredKey, n int64) {
+	d.ensureRound(round)
+	d.answered[round][k] += n
 }
 
 // merge adds every change of o.
@@ -595,6 +594,21 @@ func (s *Store) recountTallies(tx *gorm.DB, cid int64) error {
 
 // recountTalliesTx is the recount of the migrations before the shard
 // column existed (403, 411).
+// recountAllTalliesTx recounts the tallies of every consultation that has
+// any (migrations that change how tallies are kept).
+func recountAllTalliesTx(tx *gorm.DB, d Dialect) error {
+	var ids []int64
+	if err := tx.Raw("SELECT DISTINCT consultation_id FROM tally_cells").Scan(&ids).Error; err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := recountTalliesTx(tx, d, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func recountTalliesTx(tx *gorm.DB, d Dialect, cid int64) error {
 	return recountTallies(tx, d, cid, false)
 }
@@ -692,16 +706,7 @@ func init() {
 				return err
 			}
 		}
-		var ids []int64
-		if err := tx.Raw("SELECT DISTINCT consultation_id FROM tally_cells").Scan(&ids).Error; err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if err := recountTalliesTx(tx, d, id); err != nil {
-				return err
-			}
-		}
-		return nil
+		return recountAllTalliesTx(tx, d)
 	}})
 }
 

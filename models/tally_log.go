@@ -53,69 +53,61 @@ func (w *logWriter) str(v string) {
 func (w *logWriter) cell(c cell) { w.str(c.Gender); w.str(c.InstitutionType); w.str(c.Country) }
 
 func (d *tallyDeltas) encode() []byte {
-	w := &logWriter{b: make([]byte, 0, 1024)}
-	w.b = append(w.b, tallyLogFormat)
-	var n uint64
-	for _, m := range d.cells {
-		for _, v := range m {
-			if v != 0 {
-				n++
+	out := []byte{tallyLogFormat}
+	// Each list is written to its own buffer while counted, then appended
+	// as count and items.
+	section := func(write func(w *logWriter) uint64) {
+		var w logWriter
+		n := write(&w)
+		out = binary.AppendUvarint(out, n)
+		out = append(out, w.b...)
+	}
+	section(func(w *logWriter) (n uint64) {
+		for k, m := range d.cells {
+			for c, v := range m {
+				if v != 0 {
+					w.int(k[0])
+					w.cell(c)
+					w.int(v)
+					n++
+				}
 			}
 		}
-	}
-	w.uint(n)
-	for k, m := range d.cells {
-		for c, v := range m {
-			if v != 0 {
-				w.int(k[0])
-				w.cell(c)
-				w.int(v)
+		return n
+	})
+	section(func(w *logWriter) (n uint64) {
+		for round, m := range d.answers {
+			for k, v := range m {
+				if v.count != 0 || v.total != 0 {
+					w.int(round)
+					w.int(k.Question)
+					w.str(k.Row)
+					w.str(k.Value)
+					w.cell(k.cell)
+					w.int(v.count)
+					w.uint(math.Float64bits(v.total))
+					n++
+				}
 			}
 		}
-	}
-	n = 0
-	for _, m := range d.answers {
-		for _, v := range m {
-			if v.count != 0 || v.total != 0 {
-				n++
+		return n
+	})
+	section(func(w *logWriter) (n uint64) {
+		for round, m := range d.answered {
+			for k, v := range m {
+				if v != 0 {
+					w.int(round)
+					w.int(k.Question)
+					w.str(k.Row)
+					w.cell(k.cell)
+					w.int(v)
+					n++
+				}
 			}
 		}
-	}
-	w.uint(n)
-	for round, m := range d.answers {
-		for k, v := range m {
-			if v.count != 0 || v.total != 0 {
-				w.int(round)
-				w.int(k.Question)
-				w.str(k.Row)
-				w.str(k.Value)
-				w.cell(k.cell)
-				w.int(v.count)
-				w.uint(math.Float64bits(v.total))
-			}
-		}
-	}
-	n = 0
-	for _, m := range d.answered {
-		for _, v := range m {
-			if v != 0 {
-				n++
-			}
-		}
-	}
-	w.uint(n)
-	for round, m := range d.answered {
-		for k, v := range m {
-			if v != 0 {
-				w.int(round)
-				w.int(k.Question)
-				w.str(k.Row)
-				w.cell(k.cell)
-				w.int(v)
-			}
-		}
-	}
-	return w.b
+		return n
+	})
+	return out
 }
 
 var errTallyLog = errors.New("tally log: malformed entry")
@@ -180,19 +172,14 @@ func (b tallyBatch) decode(cid int64, raw []byte) error {
 		round := r.int()
 		k := answerKey{Question: r.int(), Row: r.str(), Value: r.str()}
 		k.cell = r.cell()
-		count, total := r.int(), math.Float64frombits(r.uint())
-		d.ensureRound(round)
-		w := d.answers[round][k]
-		w.count += count
-		w.total += total
-		d.answers[round][k] = w
+		count := r.int()
+		d.addAnswer(round, k, tallyDelta{count: count, total: math.Float64frombits(r.uint())})
 	}
 	for i, n := uint64(0), r.uint(); i < n && r.err == nil; i++ {
 		round := r.int()
 		k := answeredKey{Question: r.int(), Row: r.str()}
 		k.cell = r.cell()
-		d.ensureRound(round)
-		d.answered[round][k] += r.int()
+		d.addAnswered(round, k, r.int())
 	}
 	if r.err != nil || len(r.b) != 0 {
 		return errTallyLog

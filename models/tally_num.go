@@ -16,15 +16,6 @@ func init() {
 		if err := tx.Exec("ALTER TABLE submitted_answers ALTER COLUMN num TYPE DOUBLE PRECISION").Error; err != nil {
 			return err
 		}
-		var ids []int64
-		if err := tx.Raw("SELECT DISTINCT consultation_id FROM tally_cells").Scan(&ids).Error; err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if err := recountTalliesTx(tx, d, id); err != nil {
-				return err
-			}
-		}
-		return nil
+		return recountAllTalliesTx(tx, d)
 	}})
 }
