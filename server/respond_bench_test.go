@@ -52,10 +52,10 @@ func BenchmarkRespondSaveSubmitParallel(b *testing.B) {
 	})
 }
 
-// BenchmarkRespondPage is the personal-link page of a respondent with saved
-// answers, loaded again and again through the browser session that the
-// link set up (go test -bench RespondPage -run XXX ./server/).
-func BenchmarkRespondPage(b *testing.B) {
+// respondentWithSavedAnswers returns a browser that has opened the
+// personal link of a respondent with saved answers to every kind of
+// question.
+func respondentWithSavedAnswers(b *testing.B) *browser {
 	ta := sqliteApp(b)
 	f := ta.makeFixture("person", true)
 	tok, _ := ta.invite(f.ConsultationID, "")
@@ -65,6 +65,14 @@ func BenchmarkRespondPage(b *testing.B) {
 	if status, _ := br.get("/r/" + tok); status != http.StatusSeeOther && status != http.StatusFound {
 		b.Fatalf("opening the link: %d", status)
 	}
+	return br
+}
+
+// BenchmarkRespondPage is the personal-link page of a respondent with saved
+// answers, loaded again and again through the browser session that the
+// link set up (go test -bench RespondPage -run XXX ./server/).
+func BenchmarkRespondPage(b *testing.B) {
+	br := respondentWithSavedAnswers(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if status, _ := br.get("/respond/questions"); status != http.StatusOK {
@@ -81,15 +89,7 @@ func BenchmarkRespondPage(b *testing.B) {
 // ns/op is the CPU ratio, which contention from other processes distorts
 // far less than rates under load (go test -run '^$' -bench PageVsBare ./server/).
 func BenchmarkRespondPageVsBare(b *testing.B) {
-	ta := sqliteApp(b)
-	f := ta.makeFixture("person", true)
-	tok, _ := ta.invite(f.ConsultationID, "")
-	ta.mustAPI(http.StatusOK, "PUT", "/api/v1/respond/"+tok+"/demographics", "", map[string]any{"gender": "female", "institution_type": "ngo", "country": "KE", "consent": true})
-	ta.mustAPI(http.StatusOK, "PUT", "/api/v1/respond/"+tok+"/answers", "", map[string]any{"version": 0, "answers": fullAnswers(f, "Saved text.")})
-	br := ta.browser()
-	if status, _ := br.get("/r/" + tok); status != http.StatusSeeOther && status != http.StatusFound {
-		b.Fatalf("opening the link: %d", status)
-	}
+	br := respondentWithSavedAnswers(b)
 	status, page := br.get("/respond/questions")
 	if status != http.StatusOK {
 		b.Fatalf("questions page: %d", status)
