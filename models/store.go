@@ -255,8 +255,8 @@ type writeReq struct {
 	fn   func(tx *gorm.DB) error
 	done chan error
 	// deferTallies lets the writer gather this fn's tally changes with
-	// those of the other such fns of its batch and write them once, just
-	// before COMMIT (see writeDeferringTallies).
+	// those of the other such fns of its batch and log them as one
+	// tally_log row (see writeDeferringTallies).
 	deferTallies bool
 }
 
@@ -362,7 +362,7 @@ func (s *Store) commitBatch(batch []*writeReq) {
 		return
 	}
 	// pending holds the tally changes of the batch's deferring fns that
-	// succeeded, not yet written.
+	// succeeded, not yet logged.
 	pending := tallyBatch{}
 	fail := func(err error) {
 		tx.Rollback()
