@@ -209,7 +209,7 @@ func Generate(ctx context.Context, s *models.Store, cfg GenConfig) (_ *GenResult
 			}
 			defer func() {
 				w := s.WriterDB().WithContext(context.WithoutCancel(ctx))
-				if e := w.Exec("PRAGMA synchronous=FULL").Error; e != nil && err == nil {
+				if e := w.Exec("PRAGMA synchronous=" + models.WriterSynchronous).Error; e != nil && err == nil {
 					err = e
 				}
 				if e := w.Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error; e != nil && err == nil {

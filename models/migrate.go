@@ -140,7 +140,8 @@ func (s *Store) migrate(ctx context.Context, list []Migration) error {
 		}
 		s.Log.Info("migrated", "version", m.Version, "name", m.Name)
 	}
-	return nil
+	// The writer connection commits without fsync (walsync.go).
+	return s.SyncWAL()
 }
 
 // AppliedMigrations returns the versions recorded in schema_migrations.

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,6 +54,13 @@ type Store struct {
 	closed bool
 	// batches counts committed SQLite transactions (group commits).
 	batches atomic.Int64
+	// syncs carries committed batches to the syncer, which answers them
+	// once the WAL is on disk (walsync.go); walSyncs counts its fsyncs.
+	syncs    chan syncBatch
+	synced   sync.WaitGroup
+	walSyncs atomic.Int64
+	// walSyncHook, set only by tests, runs before each WAL fsync.
+	walSyncHook func() error
 	// MaxBatch bounds how many writes one SQLite transaction gathers.
 	MaxBatch int
 	// Linger is how long the writer waits for more writes to join a batch.
@@ -130,13 +138,16 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		if err := checkWritable(dir); err != nil {
 			return nil, err
 		}
-		// synchronous=FULL: a commit is on disk before we answer 2xx. Group
-		// commit (see Write) keeps the cost of that low.
+		// A commit is on disk before we answer 2xx: the writer commits with
+		// synchronous=NORMAL and the syncer fsyncs the WAL before it answers
+		// (walsync.go), which is what synchronous=FULL does at each COMMIT,
+		// without holding the writer during the fsync. Group commit (see
+		// Write) shares one transaction, and one fsync, among many writes.
 		// Page caches are per connection: the writer keeps the larger one,
 		// each reader a small one, so the process's SQLite memory stays
 		// bounded however much a read walks (an export, a recount).
-		common := "_foreign_keys=on&_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_stmt_cache_size=256"
-		w, err := gorm.Open(sqlite.Open("file:"+uriPath(dsn)+"?"+common+"&_cache_size=-"+itoa(WriterCacheKiB)+"&_txlock=immediate"), cfg)
+		common := "_foreign_keys=on&_busy_timeout=10000&_journal_mode=WAL&_stmt_cache_size=256"
+		w, err := gorm.Open(sqlite.Open("file:"+uriPath(dsn)+"?"+common+"&_synchronous="+WriterSynchronous+"&_cache_size=-"+itoa(WriterCacheKiB)+"&_txlock=immediate"), cfg)
 		if err != nil {
 			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
 		}
@@ -157,10 +168,25 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		if err := w.WithContext(ctx).Exec("PRAGMA user_version").Error; err != nil {
 			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
 		}
+		// The checkpointer, not the writer, copies the WAL back
+		// (checkpoint.go).
+		if err := w.WithContext(ctx).Exec("PRAGMA wal_autocheckpoint=0").Error; err != nil {
+			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
+		}
 		s.writes = make(chan *writeReq, 1024)
 		s.stop = make(chan struct{})
+		s.syncs = make(chan syncBatch, 64)
 		s.stopped.Add(1)
 		go s.writer()
+		s.synced.Add(1)
+		go s.syncer()
+		ck, err := sql.Open("sqlite3", "file:"+uriPath(dsn)+"?"+common+"&_synchronous=NORMAL&_cache_size=-1000")
+		if err != nil {
+			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
+		}
+		ck.SetMaxOpenConns(1)
+		s.stopped.Add(1)
+		go s.checkpointer(ck)
 	case Postgres:
 		db, err := gorm.Open(postgres.Open(dsn), cfg)
 		if err != nil {
@@ -196,6 +222,11 @@ const (
 	ReaderCacheKiB = 2000
 )
 
+// WriterSynchronous is the SQLite writer connection's synchronous mode.
+// NORMAL does not fsync at COMMIT; the syncer does, before any write is
+// acknowledged (walsync.go). Bulk tools that lower it restore this.
+const WriterSynchronous = "NORMAL"
+
 // uriPath escapes the characters that a SQLite file: URI would read as
 // syntax, so a path with "#", "?" or "%" names the file it says.
 func uriPath(p string) string {
@@ -230,6 +261,8 @@ func (s *Store) Close() error {
 		if s.stop != nil {
 			close(s.stop)
 			s.stopped.Wait()
+			close(s.syncs)
+			s.synced.Wait()
 		}
 		if db, err := s.w.DB(); err == nil {
 			db.Close()
@@ -337,17 +370,31 @@ func (s *Store) writer() {
 			}
 		}
 		batch = append(batch[:0], first)
-		timer := time.NewTimer(s.Linger)
-	gather:
+		// Take what is queued already. Under load that is the batch: the
+		// writes that arrived while the last one ran. Only a lone write
+		// lingers, for company to share its transaction with.
+	queued:
 		for len(batch) < s.MaxBatch {
 			select {
 			case r := <-s.writes:
 				batch = append(batch, r)
-			case <-timer.C:
-				break gather
+			default:
+				break queued
 			}
 		}
-		timer.Stop()
+		if len(batch) == 1 && s.Linger > 0 {
+			timer := time.NewTimer(s.Linger)
+		gather:
+			for len(batch) < s.MaxBatch {
+				select {
+				case r := <-s.writes:
+					batch = append(batch, r)
+				case <-timer.C:
+					break gather
+				}
+			}
+			timer.Stop()
+		}
 		s.commitBatch(batch)
 	}
 }
@@ -420,12 +467,15 @@ func (s *Store) commitBatch(batch []*writeReq) {
 				results[i] = err
 			}
 		}
-	} else {
-		s.batches.Add(1)
+		for i, r := range batch {
+			r.done <- results[i]
+		}
+		return
 	}
-	for i, r := range batch {
-		r.done <- results[i]
-	}
+	s.batches.Add(1)
+	// Answered by the syncer once the WAL is on disk; the writer goes on
+	// with the next batch meanwhile. batch is reused: pass a copy.
+	s.syncs <- syncBatch{reqs: append([]*writeReq(nil), batch...), results: results}
 }
 
 // Batches returns how many group-commit transactions the SQLite writer has

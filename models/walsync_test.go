@@ -1,0 +1,151 @@
+package models_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"focalpoint/models"
+	"focalpoint/models/modeltest"
+)
+
+// A write is acknowledged only after an fsync of the WAL that follows its
+// COMMIT, and the writer commits the next batch while that fsync runs.
+func TestWriteAcknowledgedOnlyAfterWALSync(t *testing.T) {
+	s := modeltest.SQLite(t)
+	createScratch(t, s)
+	s.Linger = 0
+	inSync := make(chan struct{}, 16)
+	release := make(chan struct{})
+	s.SetWALSyncHook(func() error {
+		inSync <- struct{}{}
+		<-release
+		return nil
+	})
+	syncs := s.WALSyncs()
+	first := make(chan error, 1)
+	go func() {
+		first <- s.Write(context.Background(), func(tx *gorm.DB) error {
+			return tx.Exec("INSERT INTO scratch (n) VALUES (1)").Error
+		})
+	}()
+	<-inSync // committed; its fsync is under way and held
+	select {
+	case err := <-first:
+		t.Fatalf("write acknowledged (%v) before its WAL fsync finished", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	// Committed though not yet acknowledged: another connection sees it.
+	if got := countScratch(t, s, "n = 1"); got != 1 {
+		t.Fatalf("row of the first write: %d after COMMIT, want 1", got)
+	}
+	// The writer is free: a second write commits while the fsync waits.
+	second := make(chan error, 1)
+	go func() {
+		second <- s.Write(context.Background(), func(tx *gorm.DB) error {
+			return tx.Exec("INSERT INTO scratch (n) VALUES (2)").Error
+		})
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for countScratch(t, s, "n = 2") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the writer did not commit the second write while the first one's fsync ran")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case err := <-second:
+		t.Fatalf("second write acknowledged (%v) before any fsync after its COMMIT", err)
+	default:
+	}
+	close(release)
+	for i, ch := range []chan error{first, second} {
+		if err := <-ch; err != nil {
+			t.Fatalf("write %d: %v", i+1, err)
+		}
+	}
+	if n := s.WALSyncs() - syncs; n < 2 {
+		t.Fatalf("%d WAL fsyncs for two writes committed apart, want at least 2", n)
+	}
+}
+
+// A failed fsync refuses the writes it was to make durable.
+func TestFailedWALSyncRefusesTheWrite(t *testing.T) {
+	s := modeltest.SQLite(t)
+	createScratch(t, s)
+	fail := true
+	s.SetWALSyncHook(func() error {
+		if fail {
+			return errors.New("EIO (simulated)")
+		}
+		return nil
+	})
+	err := s.Write(context.Background(), func(tx *gorm.DB) error {
+		return tx.Exec("INSERT INTO scratch (n) VALUES (1)").Error
+	})
+	if !errors.Is(err, models.ErrNotDurable) {
+		t.Fatalf("write whose fsync failed: %v, want ErrNotDurable", err)
+	}
+	fail = false
+	if err := s.Write(context.Background(), func(tx *gorm.DB) error {
+		return tx.Exec("INSERT INTO scratch (n) VALUES (2)").Error
+	}); err != nil {
+		t.Fatalf("write after the disk recovered: %v", err)
+	}
+}
+
+// The writer never checkpoints; the checkpointer copies committed pages
+// from the WAL into the database file by itself, soon after they commit.
+func TestCheckpointerCopiesTheWALBack(t *testing.T) {
+	dbURL := modeltest.SQLiteURL(t)
+	s := modeltest.Open(t, dbURL)
+	createScratch(t, s)
+	var auto int
+	if err := s.WriterDB().Raw("PRAGMA wal_autocheckpoint").Scan(&auto).Error; err != nil {
+		t.Fatal(err)
+	}
+	if auto != 0 {
+		t.Fatalf("writer's wal_autocheckpoint = %d, want 0 (the checkpointer's job)", auto)
+	}
+	path := strings.TrimPrefix(dbURL, "sqlite:")
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size()
+	// 4 MB in rows of 64 kB: far more than the writer's page cache holds
+	// back, all of it in the WAL when committed.
+	big := strings.Repeat("x", 64<<10)
+	for i := range 64 {
+		if err := s.Write(context.Background(), func(tx *gorm.DB) error {
+			return tx.Exec("INSERT INTO scratch (n) VALUES (?)", i).Error
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Write(context.Background(), func(tx *gorm.DB) error {
+			return tx.Exec("UPDATE scratch SET n = n WHERE n = ? AND length(?) > 0", i, big).Error
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Write(context.Background(), func(tx *gorm.DB) error {
+		return tx.Exec("CREATE TABLE padding AS SELECT n, ? AS b FROM scratch", big).Error
+	}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for size() < before+4<<20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file %d bytes 10 s after 4 MB committed (was %d): the WAL was not checkpointed", size(), before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
