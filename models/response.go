@@ -841,7 +841,15 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 	if j.Response != nil {
 		readVersion = j.Response.Version
 	}
-	err := s.writeDeferringTallies(ctx, func(tx *gorm.DB) error {
+	kinds := make(map[int64]string, len(j.Questions))
+	for i := range j.Questions {
+		kinds[j.Questions[i].ID] = j.Questions[i].Kind
+	}
+	pre, err := s.prepareSubmit(ctx, j, kinds)
+	if err != nil {
+		return nil, err
+	}
+	err = s.writeDeferringTallies(ctx, func(tx *gorm.DB) error {
 		lock := func() *gorm.DB {
 			q := tx.Where("respondent_id = ? AND round_id = ?", j.Respondent.ID, j.Round.ID)
 			if s.Dialect == Postgres {
@@ -860,8 +868,12 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 		if err != nil {
 			return translate(err)
 		}
+		// Unchanged since the journey was read: what prepareSubmit worked
+		// out from it holds, and the writer only writes.
+		current := j.answersLoaded && resp.Version == readVersion && resp.ID == j.Response.ID
+		fast := current && pre != nil && resp.Status == pre.status
 		var answers map[int64]string
-		if j.answersLoaded && resp.Version == readVersion && resp.ID == j.Response.ID {
+		if current {
 			answers = make(map[int64]string, len(j.Answers))
 			for k, v := range j.Answers {
 				answers[k] = v
@@ -876,42 +888,28 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 				answers[a.QuestionID] = a.Value
 			}
 		}
-		errs := FieldErrors{}
-		base := SubmittedAnswer{ResponseID: resp.ID, RespondentID: j.Respondent.ID, RoundID: j.Round.ID}
-		var newRows []SubmittedAnswer
-		for i := range j.Questions {
-			q := &j.Questions[i]
-			raw, ok := answers[q.ID]
-			if ok {
-				// Options may have changed since the draft was saved.
-				if _, msg := NormalizeAnswer(q, DecodeAnswer(q, raw)); msg != "" {
-					errs.Add(AnswerField(q.ID), "respond.error_answer_outdated")
-					continue
-				}
-			}
-			if q.Required && (!ok || !answered(q, raw)) {
-				errs.Add(AnswerField(q.ID), "respond.error_required")
-				continue
-			}
-			if ok {
-				newRows = append(newRows, explode(q, raw, base)...)
-			}
-		}
-		if err := errs.Err(); err != nil {
-			return err
-		}
-		var oldRows []SubmittedAnswer
+		var newRows, oldRows, toInsert []SubmittedAnswer
+		var del []int64
 		var before *Respondent
-		toInsert := newRows
-		if resp.Status == ResponseSubmitted {
-			if err := tx.Where("response_id = ?", resp.ID).Order("id").Find(&oldRows).Error; err != nil {
+		if fast {
+			newRows, oldRows, del, toInsert = pre.newRows, pre.oldRows, pre.del, pre.toInsert
+		} else {
+			var err error
+			if newRows, err = submittedRows(j, resp.ID, answers); err != nil {
 				return err
 			}
+			toInsert = newRows
+			if resp.Status == ResponseSubmitted {
+				if err := tx.Where("response_id = ?", resp.ID).Order("id").Find(&oldRows).Error; err != nil {
+					return err
+				}
+				del, toInsert = changedRows(oldRows, newRows)
+			}
+		}
+		if resp.Status == ResponseSubmitted {
 			// A resubmission replaces the rows of the questions whose
 			// answer changed and keeps the others (and their place in the
 			// search index) as they are.
-			var del []int64
-			del, toInsert = changedRows(oldRows, newRows)
 			for start := 0; start < len(del); start += 500 {
 				if err := tx.Exec("DELETE FROM submitted_answers WHERE id IN ?", del[start:min(start+500, len(del))]).Error; err != nil {
 					return err
@@ -922,11 +920,11 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 		if err := insertSubmitted(tx, toInsert); err != nil {
 			return err
 		}
-		kinds := make(map[int64]string, len(j.Questions))
-		for i := range j.Questions {
-			kinds[j.Questions[i].ID] = j.Questions[i].Kind
-		}
-		if err := s.applyTallies(tx, TallyChange{ConsultationID: j.Consultation.ID, RoundID: j.Round.ID,
+		if fast && pre.deltas != nil {
+			if err := applyDeltas(tx, pre.deltas); err != nil {
+				return err
+			}
+		} else if err := s.applyTallies(tx, TallyChange{ConsultationID: j.Consultation.ID, RoundID: j.Round.ID,
 			Before: before, After: j.Respondent, Old: oldRows, New: newRows, Kinds: kinds}); err != nil {
 			return err
 		}
@@ -977,6 +975,76 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 	j.Response, j.Answers, j.Receipt = &resp, sub.Answers, sub.Receipt
 	inv.Status, inv.SubmittedAt = InvSubmitted, &now
 	return sub, nil
+}
+
+// submittedRows validates answers against the journey's questions and
+// explodes them into the response's submitted_answers rows.
+func submittedRows(j *Journey, responseID int64, answers map[int64]string) ([]SubmittedAnswer, error) {
+	errs := FieldErrors{}
+	base := SubmittedAnswer{ResponseID: responseID, RespondentID: j.Respondent.ID, RoundID: j.Round.ID}
+	var rows []SubmittedAnswer
+	for i := range j.Questions {
+		q := &j.Questions[i]
+		raw, ok := answers[q.ID]
+		if ok {
+			// Options may have changed since the draft was saved.
+			if _, msg := NormalizeAnswer(q, DecodeAnswer(q, raw)); msg != "" {
+				errs.Add(AnswerField(q.ID), "respond.error_answer_outdated")
+				continue
+			}
+		}
+		if q.Required && (!ok || !answered(q, raw)) {
+			errs.Add(AnswerField(q.ID), "respond.error_required")
+			continue
+		}
+		if ok {
+			rows = append(rows, explode(q, raw, base)...)
+		}
+	}
+	return rows, errs.Err()
+}
+
+// preparedSubmit is a submit worked out before the write transaction,
+// from the journey as read: the rows to write, the rows they replace and,
+// for a resubmission, the tally change. The writer uses it only if the
+// response is still at the version (and status) it was prepared from; as
+// every save and submit moves the version on, nothing it read can have
+// changed then. So the single writer spends its time writing, not reading
+// and computing.
+type preparedSubmit struct {
+	status                     string
+	newRows, oldRows, toInsert []SubmittedAnswer
+	del                        []int64
+	deltas                     *tallyDeltas
+}
+
+// prepareSubmit prepares the submit of a journey whose answers are
+// loaded, or returns nil (the writer then works everything out itself,
+// as it does when the response moved on meanwhile). Answers that do not
+// validate return nil too: the writer reports them against the answers
+// it sees.
+func (s *Store) prepareSubmit(ctx context.Context, j *Journey, kinds map[int64]string) (*preparedSubmit, error) {
+	if !j.answersLoaded || j.Response == nil || j.Respondent == nil {
+		return nil, nil
+	}
+	p := &preparedSubmit{status: j.Response.Status}
+	var err error
+	if p.newRows, err = submittedRows(j, j.Response.ID, j.Answers); err != nil {
+		return nil, nil
+	}
+	p.toInsert = p.newRows
+	if p.status != ResponseSubmitted {
+		return p, nil
+	}
+	// Read after the journey: if the version is unchanged inside the
+	// transaction, no submit came in between, and these are the rows.
+	if err := s.R.WithContext(ctx).Where("response_id = ?", j.Response.ID).Order("id").Find(&p.oldRows).Error; err != nil {
+		return nil, err
+	}
+	p.del, p.toInsert = changedRows(p.oldRows, p.newRows)
+	p.deltas = s.resubmitDeltas(TallyChange{ConsultationID: j.Consultation.ID, RoundID: j.Round.ID,
+		Before: j.Respondent, After: j.Respondent, Old: p.oldRows, New: p.newRows, Kinds: kinds})
+	return p, nil
 }
 
 // JourneyParticipant returns the invited participant (the receipt goes to

@@ -80,6 +80,66 @@ func TestResubmitReplacesOnlyChangedQuestions(t *testing.T) {
 	})
 }
 
+// TestSubmitFromStaleJourneySubmitsCurrentDraft: a submit prepares its
+// rows and tally change from the journey as read, before the write; when
+// other saves and submits came in between (another tab), the writer must
+// drop that preparation and submit the draft as it is, with the tallies
+// still equal to a recount.
+func TestSubmitFromStaleJourneySubmitsCurrentDraft(t *testing.T) {
+	modeltest.Stores(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		c, qs, tok := openRoundWith(t, s, models.QuestionInput{Kind: models.QLongText, Prompt: "Why?"},
+			models.QuestionInput{Kind: models.QSingleChoice, Prompt: "Pick", Options: []models.Choice{{Value: "a"}, {Value: "b"}}})
+		text, pick := qs[0], qs[1]
+		load := func() *models.Journey {
+			t.Helper()
+			inv, _ := s.FindInvitationByToken(ctx, tok)
+			j, err := s.LoadJourney(ctx, inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return j
+		}
+		save := func(j *models.Journey, answers string) {
+			t.Helper()
+			var in map[string]json.RawMessage
+			json.Unmarshal([]byte(answers), &in)
+			vals, err := j.ParseAnswers(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.SaveAnswers(ctx, j, j.Version(), vals); err != nil {
+				t.Fatal(err)
+			}
+		}
+		first := load()
+		save(first, fmt.Sprintf(`{"%d":"first text","%d":"a"}`, text.ID, pick.ID))
+		if _, err := s.SubmitResponse(ctx, first, nil); err != nil {
+			t.Fatal(err)
+		}
+		stale := load() // a tab opened now, answers and version as of now
+		other := load()
+		save(other, fmt.Sprintf(`{"%d":"second text","%d":"b"}`, text.ID, pick.ID))
+		if _, err := s.SubmitResponse(ctx, other, nil); err != nil {
+			t.Fatal(err)
+		}
+		save(other, fmt.Sprintf(`{"%d":"third text","%d":"b"}`, text.ID, pick.ID))
+		sub, err := s.SubmitResponse(ctx, stale, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := s.SubmittedRows(ctx, sub.Response.ID)
+		got := models.RebuildAnswers(stale.Questions, rows)
+		if got[text.ID] != `"third text"` || got[pick.ID] != `"b"` {
+			t.Fatalf("submitted from the stale tab: %v, want the current draft (third text, b)", got)
+		}
+		if len(rows) != 2 {
+			t.Fatalf("%d submitted rows, want 2 (old rows left behind?)", len(rows))
+		}
+		assertTalliesEqualRecount(t, s, c.ID)
+	})
+}
+
 // TestQueueMailSetsID: a queued message gets its row's id, on both
 // databases.
 func TestQueueMailSetsID(t *testing.T) {

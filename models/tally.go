@@ -241,15 +241,15 @@ func (s *Store) applyTallies(tx *gorm.DB, ch TallyChange) error {
 		}
 	}
 	after := cellOf(ch.After)
-	d := newTallyDeltas(ch.ConsultationID)
-	d.shard = s.newTallyShard()
-	d.fullOnly = d.shard != 0
+	if ch.Before != nil && cellOf(ch.Before) == after {
+		ch.Kinds = kinds
+		return applyDeltas(tx, s.resubmitDeltas(ch))
+	}
+	d := s.newDeltas(ch.ConsultationID)
 	if ch.Before != nil {
 		before := cellOf(ch.Before)
-		if before != after {
-			if err := s.moveOtherRounds(tx, d, ch.After.ID, ch.RoundID, before, after); err != nil {
-				return err
-			}
+		if err := s.moveOtherRounds(tx, d, ch.After.ID, ch.RoundID, before, after); err != nil {
+			return err
 		}
 		d.addCell(ch.RoundID, before, -1)
 		d.addRows(ch.RoundID, before, ch.Old, kinds, -1)
@@ -266,8 +266,34 @@ func (s *Store) applyTallies(tx *gorm.DB, ch TallyChange) error {
 	}
 	d.addCell(ch.RoundID, after, 1)
 	d.addRows(ch.RoundID, after, ch.New, kinds, 1)
+	return applyDeltas(tx, d)
+}
+
+func (s *Store) newDeltas(consultationID int64) *tallyDeltas {
+	d := newTallyDeltas(consultationID)
+	d.shard = s.newTallyShard()
+	d.fullOnly = d.shard != 0
+	return d
+}
+
+// resubmitDeltas is the tally change of a resubmission by a respondent
+// whose cell (demographics) did not change: its old rows out, its new
+// rows in. It needs no database, so the submit works it out before the
+// write transaction. ch.Kinds must be set.
+func (s *Store) resubmitDeltas(ch TallyChange) *tallyDeltas {
+	cell := cellOf(ch.After)
+	d := s.newDeltas(ch.ConsultationID)
+	d.addCell(ch.RoundID, cell, -1)
+	d.addRows(ch.RoundID, cell, ch.Old, ch.Kinds, -1)
+	d.addCell(ch.RoundID, cell, 1)
+	d.addRows(ch.RoundID, cell, ch.New, ch.Kinds, 1)
+	return d
+}
+
+// applyDeltas hands d to the group-commit writer's batch (it is logged
+// with the rest of the batch) or, outside it, writes it in tx.
+func applyDeltas(tx *gorm.DB, d *tallyDeltas) error {
 	if b, ok := tx.Statement.Context.Value(tallyBatchKey{}).(tallyBatch); ok {
-		// Written by the group-commit writer with the rest of its batch.
 		b.add(d)
 		return nil
 	}
