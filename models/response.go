@@ -718,7 +718,8 @@ func (s *Store) SaveAnswers(ctx context.Context, j *Journey, version int, vals [
 	inv := j.Invitation
 	var newVersion int
 	var resp Response
-	err := s.Write(ctx, func(tx *gorm.DB) error {
+	err := s.writeRerunnable(ctx, func(tx *gorm.DB) error {
+		resp = Response{}
 		err := tx.Where("respondent_id = ? AND round_id = ?", j.Respondent.ID, j.Round.ID).Take(&resp).Error
 		switch {
 		case errors.Is(err, gorm.ErrRecordNotFound):
@@ -850,6 +851,7 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 		return nil, err
 	}
 	err = s.writeDeferringTallies(ctx, func(tx *gorm.DB) error {
+		resp = Response{} // afresh at each run (rerunnable)
 		lock := func() *gorm.DB {
 			q := tx.Where("respondent_id = ? AND round_id = ?", j.Respondent.ID, j.Round.ID)
 			if s.Dialect == Postgres {

@@ -291,6 +291,10 @@ type writeReq struct {
 	// those of the other such fns of its batch and log them as one
 	// tally_log row (see writeDeferringTallies).
 	deferTallies bool
+	// rerunnable: fn may run again after its transaction was rolled
+	// back (it sets everything it reports afresh each run), so the
+	// writer may run it without a savepoint (see commitBatch).
+	rerunnable bool
 }
 
 // ErrStoreClosed is returned by Write after Close.
@@ -302,7 +306,15 @@ var ErrStoreClosed = errors.New("store is closed")
 // own savepoint, so one failing fn rolls back only its own changes. fn must
 // not call Write itself, and must not keep tx after returning.
 func (s *Store) Write(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.write(ctx, fn, false)
+	return s.write(ctx, writeReq{fn: fn})
+}
+
+// writeRerunnable is Write for a fn that may run more than once: it sets
+// every result it reports afresh at each run (say, resetting the
+// variables it fills), so that a run rolled back leaves no trace. The
+// writer runs a batch of such fns without savepoints (see commitBatch).
+func (s *Store) writeRerunnable(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.write(ctx, writeReq{fn: fn, rerunnable: true})
 }
 
 // writeDeferringTallies is Write for a fn whose only use of the tally
@@ -314,12 +326,14 @@ func (s *Store) Write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 // sums, so their order among these fns does not matter; any other write
 // in the batch runs after them (they are logged before it), and the log
 // row commits or fails with the whole transaction, so a 2xx still means
-// the submission and its counts are on disk together.
+// the submission and its counts are on disk together. fn must also be
+// rerunnable (see writeRerunnable).
 func (s *Store) writeDeferringTallies(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.write(ctx, fn, true)
+	return s.write(ctx, writeReq{fn: fn, deferTallies: true, rerunnable: true})
 }
 
-func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error, deferTallies bool) error {
+func (s *Store) write(ctx context.Context, w writeReq) error {
+	fn := w.fn
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
@@ -329,7 +343,8 @@ func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error, deferTall
 		defer s.mu.RUnlock()
 		return s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return safeRun(fn, tx) })
 	}
-	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1), deferTallies: deferTallies}
+	req := &w
+	req.ctx, req.done = ctx, make(chan error, 1)
 	select {
 	case s.writes <- req:
 		s.mu.RUnlock()
@@ -401,22 +416,63 @@ func (s *Store) writer() {
 
 func (s *Store) commitBatch(batch []*writeReq) {
 	results := make([]error, len(batch))
-	tx := s.w.Begin()
-	if tx.Error != nil {
-		for _, r := range batch {
-			r.done <- tx.Error
+	// A savepoint around each fn lets one fail without the others: two
+	// statements more per write. A batch of rerunnable fns runs without
+	// them; if one of its fns fails, the transaction is rolled back and
+	// the batch runs again, each fn in its own savepoint.
+	savepoints := false
+	for _, r := range batch {
+		if !r.rerunnable {
+			savepoints = true
 		}
+	}
+	for {
+		tx := s.w.Begin()
+		if tx.Error != nil {
+			for _, r := range batch {
+				r.done <- tx.Error
+			}
+			return
+		}
+		failed, err := s.runBatch(tx, batch, results, savepoints)
+		if err == nil && failed && !savepoints {
+			tx.Rollback()
+			clear(results)
+			savepoints = true
+			continue
+		}
+		if err == nil {
+			err = tx.Commit().Error
+		} else {
+			tx.Rollback()
+		}
+		if err != nil {
+			for i := range results {
+				if results[i] == nil {
+					results[i] = err
+				}
+			}
+			for i, r := range batch {
+				r.done <- results[i]
+			}
+			return
+		}
+		s.batches.Add(1)
+		// Answered by the syncer once the WAL is on disk; the writer goes
+		// on with the next batch meanwhile. batch is reused: pass a copy.
+		s.syncs <- syncBatch{reqs: append([]*writeReq(nil), batch...), results: results}
 		return
 	}
+}
+
+// runBatch runs the batch's fns in tx and logs their tally changes,
+// setting each fn's result. Without savepoints it stops at the first
+// failing fn and reports failed (tx then holds that fn's partial changes:
+// roll it back). err is an error of the whole transaction.
+func (s *Store) runBatch(tx *gorm.DB, batch []*writeReq, results []error, savepoints bool) (failed bool, err error) {
 	// pending holds the tally changes of the batch's deferring fns that
 	// succeeded, not yet logged.
 	pending := tallyBatch{}
-	fail := func(err error) {
-		tx.Rollback()
-		for _, r := range batch {
-			r.done <- err
-		}
-	}
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			results[i] = err
@@ -424,15 +480,16 @@ func (s *Store) commitBatch(batch []*writeReq) {
 		}
 		if !r.deferTallies && len(pending) > 0 {
 			if err := pending.log(tx); err != nil {
-				fail(err)
-				return
+				return false, err
 			}
 			pending = tallyBatch{}
 		}
 		sp := fmt.Sprintf("w%d", i)
-		if err := tx.Exec("SAVEPOINT " + sp).Error; err != nil {
-			results[i] = err
-			continue
+		if savepoints {
+			if err := tx.Exec("SAVEPOINT " + sp).Error; err != nil {
+				results[i] = err
+				continue
+			}
 		}
 		// The fn runs without its request's cancellation: an interrupted
 		// statement can roll back the whole shared SQLite transaction.
@@ -444,12 +501,17 @@ func (s *Store) commitBatch(batch []*writeReq) {
 		}
 		if err := safeRun(r.fn, tx.Session(&gorm.Session{NewDB: true, Context: ctx})); err != nil {
 			results[i] = err
+			if !savepoints {
+				return true, nil
+			}
 			if rerr := tx.Exec("ROLLBACK TO " + sp).Error; rerr != nil {
 				s.Log.Error("rollback to savepoint", "err", rerr)
 			}
 		}
-		if err := tx.Exec("RELEASE " + sp).Error; err != nil && results[i] == nil {
-			results[i] = err
+		if savepoints {
+			if err := tx.Exec("RELEASE " + sp).Error; err != nil && results[i] == nil {
+				results[i] = err
+			}
 		}
 		if results[i] == nil {
 			pending.merge(mine)
@@ -457,25 +519,10 @@ func (s *Store) commitBatch(batch []*writeReq) {
 	}
 	if len(pending) > 0 {
 		if err := pending.log(tx); err != nil {
-			fail(err)
-			return
+			return false, err
 		}
 	}
-	if err := tx.Commit().Error; err != nil {
-		for i := range results {
-			if results[i] == nil {
-				results[i] = err
-			}
-		}
-		for i, r := range batch {
-			r.done <- results[i]
-		}
-		return
-	}
-	s.batches.Add(1)
-	// Answered by the syncer once the WAL is on disk; the writer goes on
-	// with the next batch meanwhile. batch is reused: pass a copy.
-	s.syncs <- syncBatch{reqs: append([]*writeReq(nil), batch...), results: results}
+	return false, nil
 }
 
 // Batches returns how many group-commit transactions the SQLite writer has

@@ -311,8 +311,11 @@ type tallyBatch map[int64]*tallyDeltas
 func (b tallyBatch) add(d *tallyDeltas) {
 	t := b[d.consultation]
 	if t == nil {
-		b[d.consultation] = d
-		return
+		// A copy, never d itself: what is merged later must not change d,
+		// which its fn may hand over again if its batch is re-run.
+		t = newTallyDeltas(d.consultation)
+		t.shard, t.fullOnly = d.shard, d.fullOnly
+		b[d.consultation] = t
 	}
 	for k, m := range d.cells {
 		for c, n := range m {

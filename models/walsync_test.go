@@ -3,8 +3,10 @@ package models_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -147,5 +149,73 @@ func TestCheckpointerCopiesTheWALBack(t *testing.T) {
 			t.Fatalf("database file %d bytes 10 s after 4 MB committed (was %d): the WAL was not checkpointed", size(), before)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A batch of rerunnable writes runs without savepoints; when one of them
+// fails, the batch is rolled back and run again with savepoints, so the
+// others still commit, once each, and the failing one leaves nothing.
+// A batch with any plain Write runs with savepoints from the start.
+func TestRerunnableBatchRunsAgainWhenOneFails(t *testing.T) {
+	s := modeltest.SQLite(t)
+	createScratch(t, s)
+	run := func(n int, plain bool) []int {
+		t.Helper()
+		s.Linger = 300 * time.Millisecond
+		defer func() { s.Linger = time.Millisecond }()
+		before := s.Batches()
+		runs := make([]int, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			fn := func(tx *gorm.DB) error {
+				runs[i]++ // the writer runs fns one at a time
+				if err := tx.Exec("INSERT INTO scratch (n) VALUES (?)", 1000*n+i).Error; err != nil {
+					return err
+				}
+				if i == 3 {
+					return errors.New("refused after writing")
+				}
+				return nil
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if plain && i == n-1 {
+					errs[i] = s.Write(context.Background(), fn)
+				} else {
+					errs[i] = s.WriteRerunnable(context.Background(), fn)
+				}
+			}()
+			time.Sleep(5 * time.Millisecond) // in order, within the linger
+		}
+		wg.Wait()
+		if b := s.Batches() - before; b != 1 {
+			t.Fatalf("%d batches, want the %d writes in one", b, n)
+		}
+		for i := range n {
+			want := int64(1)
+			if i == 3 {
+				want = 0
+				if errs[i] == nil {
+					t.Fatal("the failing write was acknowledged")
+				}
+			} else if errs[i] != nil {
+				t.Fatalf("write %d: %v", i, errs[i])
+			}
+			if got := countScratch(t, s, "n = ?", 1000*n+i); got != want {
+				t.Fatalf("write %d: %d rows, want %d", i, got, want)
+			}
+		}
+		return runs
+	}
+	runs := run(6, false)
+	// Without savepoints the first pass stopped at the failing write; the
+	// second ran all six.
+	if fmt.Sprint(runs) != "[2 2 2 2 1 1]" {
+		t.Fatalf("runs per write %v, want [2 2 2 2 1 1]", runs)
+	}
+	if runs := run(7, true); fmt.Sprint(runs) != "[1 1 1 1 1 1 1]" {
+		t.Fatalf("with a plain write in the batch, runs per write %v, want each once", runs)
 	}
 }

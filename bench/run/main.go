@@ -142,9 +142,13 @@ func main() {
 		step(fmt.Sprintf("save+submit through HTTP, %d concurrent, synchronous=FULL", *flagC))
 		srv := startServer(ctx, server, dir, "sqlite:"+dbPath)
 		var cpu0 time.Duration
+		var c0 cpuSnap
 		rep, err := bench.RunLoad(ctx, bench.LoadConfig{BaseURL: srv.base, Tokens: fresh, Flow: "save-submit", Concurrency: *flagC, Duration: *flagD, Seed: 3,
-			OnTimed: func() { cpu0 = srv.cpu(); srv.profile(dir, "savesubmit", *flagD) }})
+			OnTimed: func() { cpu0, c0 = srv.cpu(), takeCPU(srv); srv.profile(dir, "savesubmit", *flagD) }})
 		cpu := srv.cpu() - cpu0
+		if err == nil {
+			fmt.Fprintf(logw, "   %s\n", takeCPU(srv).sub(c0).per(rep.Units))
+		}
 		srv.waitProfile()
 		srv.stop()
 		if err != nil {
