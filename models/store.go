@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"gorm.io/driver/postgres"
-	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 )
@@ -147,7 +146,7 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		// each reader a small one, so the process's SQLite memory stays
 		// bounded however much a read walks (an export, a recount).
 		common := "_foreign_keys=on&_busy_timeout=10000&_journal_mode=WAL&_stmt_cache_size=256"
-		w, err := gorm.Open(sqlite.Open("file:"+uriPath(dsn)+"?"+common+"&_synchronous="+WriterSynchronous+"&_cache_size=-"+itoa(WriterCacheKiB)+"&_txlock=immediate"), cfg)
+		w, err := gorm.Open(sqliteDialector(sqliteDriver, "file:"+uriPath(dsn)+"?"+common+"&_synchronous="+WriterSynchronous+"&_cache_size=-"+itoa(WriterCacheKiB)+"&_txlock=immediate"), cfg)
 		if err != nil {
 			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
 		}
@@ -155,7 +154,7 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		wdb.SetMaxOpenConns(1)
 		wdb.SetMaxIdleConns(1)
 		wdb.SetConnMaxLifetime(0)
-		r, err := gorm.Open(sqlite.Open("file:"+uriPath(dsn)+"?"+common+"&_cache_size=-"+itoa(ReaderCacheKiB)+"&_query_only=on"), cfg)
+		r, err := gorm.Open(sqliteDialector(sqliteDriver, "file:"+uriPath(dsn)+"?"+common+"&_cache_size=-"+itoa(ReaderCacheKiB)+"&_query_only=on"), cfg)
 		if err != nil {
 			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
 		}
@@ -180,7 +179,7 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		go s.writer()
 		s.synced.Add(1)
 		go s.syncer()
-		ck, err := sql.Open("sqlite3", "file:"+uriPath(dsn)+"?"+common+"&_synchronous=NORMAL&_cache_size=-1000")
+		ck, err := sql.Open(sqliteDriver, "file:"+uriPath(dsn)+"?"+common+"&_synchronous=NORMAL&_cache_size=-1000")
 		if err != nil {
 			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
 		}

@@ -1,0 +1,51 @@
+package models
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/mattn/go-sqlite3"
+	"gorm.io/gorm"
+)
+
+// The store's SQLite connections, writer and readers, have the query
+// planner stability guarantee on (see sqlite_qpsg.go), and a plain
+// connection of the driver does not: the setting is ours.
+func TestSQLiteConnectionsHaveQPSG(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "q.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	setting := func(db *gorm.DB) int {
+		t.Helper()
+		sqlDB, _ := db.DB()
+		conn, err := sqlDB.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		var on int
+		if err := conn.Raw(func(dc any) error {
+			var err error
+			on, err = qpsg(dc.(*sqlite3.SQLiteConn), -1)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return on
+	}
+	if w, r := setting(s.w), setting(s.R); w != 1 || r != 1 {
+		t.Fatalf("QPSG on the writer %d, on a reader %d; want 1 and 1", w, r)
+	}
+	plain, err := gorm.Open(sqliteDialector("sqlite3", "file:"+s.path+"?_query_only=on"), &gorm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { db, _ := plain.DB(); db.Close() }()
+	if on := setting(plain); on != 0 {
+		t.Fatalf("QPSG %d on a plain driver connection, want 0 (SQLite's default)", on)
+	}
+}
