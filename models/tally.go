@@ -350,8 +350,14 @@ func (d *tallyDeltas) addAnswered(round int64, k answeredKey, n int64) {
 }
 
 // merge adds every change of o.
+// merge adds o's changes to b. o is not used after: b takes o's own
+// deltas where it has none for their consultation, instead of copying.
 func (b tallyBatch) merge(o tallyBatch) {
-	for _, d := range o {
+	for id, d := range o {
+		if b[id] == nil {
+			b[id] = d
+			continue
+		}
 		b.add(d)
 	}
 }
