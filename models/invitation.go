@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strings"
 	"time"
@@ -184,8 +185,12 @@ func (s *Store) FindInvitationByToken(ctx context.Context, tok string) (*Invitat
 	h := HashToken(tok)
 	db := s.R.WithContext(ctx)
 	var inv Invitation
-	err := db.Where("token_hash = ?", h).Take(&inv).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	// Plain SQL: this runs on every respondent request.
+	err := db.Raw(`SELECT id, consultation_id, participant_id, token_hash, status, state_country, created_at,
+	sent_at, opened_at, started_at, submitted_at, revoked_at, expires_at FROM invitations WHERE token_hash = ?`, h).Row().
+		Scan(&inv.ID, &inv.ConsultationID, &inv.ParticipantID, &inv.TokenHash, &inv.Status, &inv.StateCountry, &inv.CreatedAt,
+			&inv.SentAt, &inv.OpenedAt, &inv.StartedAt, &inv.SubmittedAt, &inv.RevokedAt, &inv.ExpiresAt)
+	if errors.Is(err, sql.ErrNoRows) {
 		err = db.Where("id = (SELECT invitation_id FROM invitation_links WHERE token_hash = ?)", h).Take(&inv).Error
 	}
 	if err != nil {
