@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"math"
@@ -720,7 +721,7 @@ func (s *Store) SaveAnswers(ctx context.Context, j *Journey, version int, vals [
 	var resp Response
 	err := s.writeRerunnable(ctx, func(tx *gorm.DB) error {
 		resp = Response{}
-		err := tx.Where("respondent_id = ? AND round_id = ?", j.Respondent.ID, j.Round.ID).Take(&resp).Error
+		err := takeResponse(tx, s.Dialect, j.Respondent.ID, j.Round.ID, false, &resp)
 		switch {
 		case errors.Is(err, gorm.ErrRecordNotFound):
 			if version != 0 {
@@ -852,20 +853,13 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 	}
 	err = s.writeDeferringTallies(ctx, func(tx *gorm.DB) error {
 		resp = Response{} // afresh at each run (rerunnable)
-		lock := func() *gorm.DB {
-			q := tx.Where("respondent_id = ? AND round_id = ?", j.Respondent.ID, j.Round.ID)
-			if s.Dialect == Postgres {
-				q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-			}
-			return q
-		}
-		err := lock().Take(&resp).Error
+		err := takeResponse(tx, s.Dialect, j.Respondent.ID, j.Round.ID, true, &resp)
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			nr := Response{RespondentID: j.Respondent.ID, RoundID: j.Round.ID, Status: ResponseDraft, Version: 0, CreatedAt: now, UpdatedAt: now}
 			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&nr).Error; err != nil {
 				return err
 			}
-			err = lock().Take(&resp).Error
+			err = takeResponse(tx, s.Dialect, j.Respondent.ID, j.Round.ID, true, &resp)
 		}
 		if err != nil {
 			return translate(err)
@@ -902,7 +896,7 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 			}
 			toInsert = newRows
 			if resp.Status == ResponseSubmitted {
-				if err := tx.Where("response_id = ?", resp.ID).Order("id").Find(&oldRows).Error; err != nil {
+				if oldRows, err = submittedRowsOf(tx, resp.ID); err != nil {
 					return err
 				}
 				del, toInsert = changedRows(oldRows, newRows)
@@ -979,6 +973,44 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 	return sub, nil
 }
 
+// takeResponse reads the response of a respondent in a round into r, or
+// returns gorm.ErrRecordNotFound. forUpdate locks the row on PostgreSQL.
+// Plain SQL: it runs in every save and submit, in the single writer on
+// SQLite.
+func takeResponse(tx *gorm.DB, dialect Dialect, respondentID, roundID int64, forUpdate bool, r *Response) error {
+	q := `SELECT id, respondent_id, round_id, status, version, unsubmitted_changes, submitted_at, created_at, updated_at
+FROM responses WHERE respondent_id = ? AND round_id = ?`
+	if forUpdate && dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	err := tx.Raw(q, respondentID, roundID).Row().Scan(&r.ID, &r.RespondentID, &r.RoundID, &r.Status, &r.Version,
+		&r.UnsubmittedChanges, &r.SubmittedAt, &r.CreatedAt, &r.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return gorm.ErrRecordNotFound
+	}
+	return err
+}
+
+// submittedRowsOf reads a response's submitted_answers rows in id order
+// (plain SQL: every submit reads them).
+func submittedRowsOf(db *gorm.DB, responseID int64) ([]SubmittedAnswer, error) {
+	rows, err := db.Raw(`SELECT id, response_id, respondent_id, round_id, question_id, row_key, value, num
+FROM submitted_answers WHERE response_id = ? ORDER BY id`, responseID).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SubmittedAnswer
+	for rows.Next() {
+		var a SubmittedAnswer
+		if err := rows.Scan(&a.ID, &a.ResponseID, &a.RespondentID, &a.RoundID, &a.QuestionID, &a.RowKey, &a.Value, &a.Num); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
 // submittedRows validates answers against the journey's questions and
 // explodes them into the response's submitted_answers rows.
 func submittedRows(j *Journey, responseID int64, answers map[int64]string) ([]SubmittedAnswer, error) {
@@ -1040,7 +1072,7 @@ func (s *Store) prepareSubmit(ctx context.Context, j *Journey, kinds map[int64]s
 	}
 	// Read after the journey: if the version is unchanged inside the
 	// transaction, no submit came in between, and these are the rows.
-	if err := s.R.WithContext(ctx).Where("response_id = ?", j.Response.ID).Order("id").Find(&p.oldRows).Error; err != nil {
+	if p.oldRows, err = submittedRowsOf(s.R.WithContext(ctx), j.Response.ID); err != nil {
 		return nil, err
 	}
 	p.del, p.toInsert = changedRows(p.oldRows, p.newRows)
@@ -1062,7 +1094,7 @@ func (s *Store) JourneyParticipant(ctx context.Context, j *Journey) (*Participan
 // SubmittedRows returns the submitted_answers rows of a response.
 func (s *Store) SubmittedRows(ctx context.Context, responseID int64) ([]SubmittedAnswer, error) {
 	var rows []SubmittedAnswer
-	err := s.R.WithContext(ctx).Where("response_id = ?", responseID).Order("id").Find(&rows).Error
+	rows, err := submittedRowsOf(s.R.WithContext(ctx), responseID)
 	return rows, err
 }
 
