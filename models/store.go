@@ -167,11 +167,6 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		if err := w.WithContext(ctx).Exec("PRAGMA user_version").Error; err != nil {
 			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
 		}
-		// The checkpointer, not the writer, copies the WAL back
-		// (checkpoint.go).
-		if err := w.WithContext(ctx).Exec("PRAGMA wal_autocheckpoint=0").Error; err != nil {
-			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
-		}
 		s.writes = make(chan *writeReq, 1024)
 		s.stop = make(chan struct{})
 		s.syncs = make(chan syncBatch, 64)
