@@ -207,7 +207,10 @@ func Generate(ctx context.Context, s *models.Store, cfg GenConfig) (_ *GenResult
 			if err := s.WriterDB().WithContext(ctx).Exec("PRAGMA synchronous=OFF").Error; err != nil {
 				return nil, err
 			}
+			// Nor from the store's syncer and checkpointer.
+			s.SetBulkLoad(true)
 			defer func() {
+				s.SetBulkLoad(false)
 				w := s.WriterDB().WithContext(context.WithoutCancel(ctx))
 				if e := w.Exec("PRAGMA synchronous=" + models.WriterSynchronous).Error; e != nil && err == nil {
 					err = e

@@ -34,6 +34,9 @@ func (s *Store) checkpointer(db *sql.DB) {
 			return
 		case <-t.C:
 		}
+		if s.bulkLoad.Load() {
+			continue
+		}
 		var busy, log, done int64
 		if err := db.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &done); err != nil {
 			s.Log.Warn("WAL checkpoint", "err", err)

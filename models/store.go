@@ -58,6 +58,9 @@ type Store struct {
 	syncs    chan syncBatch
 	synced   sync.WaitGroup
 	walSyncs atomic.Int64
+	// bulkLoad: acknowledge without fsync, no background checkpoints
+	// (SetBulkLoad).
+	bulkLoad atomic.Bool
 	// walSyncHook, set only by tests, runs before each WAL fsync.
 	walSyncHook func() error
 	// MaxBatch bounds how many writes one SQLite transaction gathers.

@@ -56,7 +56,9 @@ func (s *Store) syncer() {
 			}
 		}
 		var err error
-		wal, err = s.syncWAL(wal)
+		if !s.bulkLoad.Load() {
+			wal, err = s.syncWAL(wal)
+		}
 		if err != nil {
 			s.Log.Error("fsync of the SQLite write-ahead log failed; the writes it held were refused", "err", err)
 		}
@@ -131,3 +133,11 @@ func (s *Store) SyncWAL() error {
 	}
 	return err
 }
+
+// SetBulkLoad turns bulk-load mode on or off (SQLite). While on, writes
+// are acknowledged without an fsync and the checkpointer rests: for a tool
+// that loads a database alone and accepts that a crash mid-load loses the
+// load (the bench generator, with synchronous=OFF). Turning it off does
+// not make the load durable by itself: end with a checkpoint at
+// synchronous=NORMAL or FULL, or with SyncWAL.
+func (s *Store) SetBulkLoad(on bool) { s.bulkLoad.Store(on) }

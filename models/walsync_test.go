@@ -259,3 +259,31 @@ func TestWALStaysBoundedUnderContinuousWrites(t *testing.T) {
 		t.Fatalf("WAL reached %d MB while 50 MB were written: it does not restart", b>>20)
 	}
 }
+
+// In bulk-load mode writes are acknowledged without an fsync; out of it,
+// every acknowledged batch has one.
+func TestBulkLoadSkipsTheFsync(t *testing.T) {
+	s := modeltest.SQLite(t)
+	createScratch(t, s)
+	write := func(n int) {
+		t.Helper()
+		if err := s.Write(context.Background(), func(tx *gorm.DB) error {
+			return tx.Exec("INSERT INTO scratch (n) VALUES (?)", n).Error
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.SetBulkLoad(true)
+	before := s.WALSyncs()
+	for i := range 5 {
+		write(i)
+	}
+	if n := s.WALSyncs() - before; n != 0 {
+		t.Fatalf("%d fsyncs in bulk-load mode, want 0", n)
+	}
+	s.SetBulkLoad(false)
+	write(99)
+	if n := s.WALSyncs() - before; n != 1 {
+		t.Fatalf("%d fsyncs for one write after bulk-load mode, want 1", n)
+	}
+}
