@@ -30,15 +30,7 @@ func TestResubmitReplacesOnlyChangedQuestions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var in map[string]json.RawMessage
-			json.Unmarshal([]byte(answers), &in)
-			vals, err := j.ParseAnswers(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.SaveAnswers(ctx, j, j.Version(), vals); err != nil {
-				t.Fatal(err)
-			}
+			saveJSON(t, s, j, answers)
 			sub, err := s.SubmitResponse(ctx, j, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -80,6 +72,23 @@ func TestResubmitReplacesOnlyChangedQuestions(t *testing.T) {
 	})
 }
 
+// saveJSON saves answers given as the API's JSON object (question id →
+// value) at the journey's version.
+func saveJSON(t *testing.T, s *models.Store, j *models.Journey, answers string) {
+	t.Helper()
+	var in map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(answers), &in); err != nil {
+		t.Fatal(err)
+	}
+	vals, err := j.ParseAnswers(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SaveAnswers(context.Background(), j, j.Version(), vals); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestSubmitFromStaleJourneySubmitsCurrentDraft: a submit prepares its
 // rows and tally change from the journey as read, before the write; when
 // other saves and submits came in between (another tab), the writer must
@@ -100,18 +109,7 @@ func TestSubmitFromStaleJourneySubmitsCurrentDraft(t *testing.T) {
 			}
 			return j
 		}
-		save := func(j *models.Journey, answers string) {
-			t.Helper()
-			var in map[string]json.RawMessage
-			json.Unmarshal([]byte(answers), &in)
-			vals, err := j.ParseAnswers(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.SaveAnswers(ctx, j, j.Version(), vals); err != nil {
-				t.Fatal(err)
-			}
-		}
+		save := func(j *models.Journey, answers string) { t.Helper(); saveJSON(t, s, j, answers) }
 		first := load()
 		save(first, fmt.Sprintf(`{"%d":"first text","%d":"a"}`, text.ID, pick.ID))
 		if _, err := s.SubmitResponse(ctx, first, nil); err != nil {

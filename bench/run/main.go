@@ -139,7 +139,7 @@ func main() {
 		fmt.Fprintf(logw, "   bare insert CPU: %.2f ms per submission\n", ms(insert.CPU)/float64(insert.Submissions))
 	}
 	if want("savesubmit") && len(fresh) > 0 {
-		step(fmt.Sprintf("save+submit through HTTP, %d concurrent, synchronous=FULL", *flagC))
+		step(fmt.Sprintf("save+submit through HTTP, %d concurrent, full durability (WAL fsynced before each answer)", *flagC))
 		srv := startServer(ctx, server, dir, "sqlite:"+dbPath)
 		var cpu0 time.Duration
 		var c0 cpuSnap
@@ -155,7 +155,7 @@ func main() {
 			add(row{"save+submit through HTTP", "not measured: " + err.Error(), insert.String(), "—", "≥ 1.0× (issue 8), ≥ 0.5× (issue 3)"})
 		} else {
 			fmt.Fprint(logw, rep)
-			add(row{fmt.Sprintf("save+submit through HTTP, %d concurrent, synchronous=FULL", *flagC),
+			add(row{fmt.Sprintf("save+submit through HTTP, %d concurrent, full durability (WAL fsynced before each answer)", *flagC),
 				fmt.Sprintf("%.0f submissions/s (p50 %s, p99 %s, %d errors)", rep.Rate, msf(rep.P50), msf(rep.P99), rep.Errors),
 				fmt.Sprintf("%.0f/s (p50 %s, p99 %s)", insert.Rate, msf(insert.P50), msf(insert.P99)),
 				fmt.Sprintf("%.2f×", rep.Rate/insert.Rate), "≥ 1.0× (issue 8), ≥ 0.5× (issue 3)"})
