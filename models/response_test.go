@@ -100,17 +100,7 @@ func TestSubmitKeepsTalliesEqualToRecount(t *testing.T) {
 			return j
 		}
 		save := func(j *models.Journey, answers string) {
-			var in map[string]json.RawMessage
-			if err := json.Unmarshal([]byte(answers), &in); err != nil {
-				t.Fatal(err)
-			}
-			vals, err := j.ParseAnswers(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.SaveAnswers(ctx, j, j.Version(), vals); err != nil {
-				t.Fatal(err)
-			}
+			saveJSON(t, s, j, answers)
 			if _, err := s.SubmitResponse(ctx, j, nil); err != nil {
 				t.Fatal(err)
 			}
