@@ -65,7 +65,8 @@ type Store struct {
 	walSyncHook func() error
 	// MaxBatch bounds how many writes one SQLite transaction gathers.
 	MaxBatch int
-	// Linger is how long the writer waits for more writes to join a batch.
+	// Linger is how long a lone write waits for others to join its batch
+	// (a write that finds others queued does not wait).
 	Linger time.Duration
 	// journeys caches consultations' rounds and questions (journey_cache.go).
 	journeys journeyCache
