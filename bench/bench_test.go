@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 
@@ -111,6 +112,20 @@ func TestBaselinesSmall(t *testing.T) {
 	}
 	if ins.Submissions != 50 || ins.RowsPerSub < 4 {
 		t.Fatalf("insert baseline: %+v", ins)
+	}
+	// It writes the open answers' search index entries too, as the
+	// application does.
+	bare, err := sql.Open("sqlite3", dir+"/bare.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var open, indexed int64
+	bare.QueryRow(`SELECT COUNT(*) FROM submitted_answers sa JOIN questions q ON q.id = sa.question_id
+		WHERE q.kind IN ('long_text','short_text')`).Scan(&open)
+	bare.QueryRow(`SELECT COUNT(*) FROM answer_fts`).Scan(&indexed)
+	bare.Close()
+	if open == 0 || indexed != open {
+		t.Fatalf("the bare insert indexed %d of %d open answers", indexed, open)
 	}
 	agg, err := AggregateBaseline(ctx, dir+"/bare.db", 1)
 	if err != nil {

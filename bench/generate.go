@@ -256,7 +256,6 @@ func Generate(ctx context.Context, s *models.Store, cfg GenConfig) (_ *GenResult
 	}
 	res.FirstParticipant = ids["participants"]
 	var restoreIdx, restoreTrig func(context.Context) error
-	firstSubmitted := ids["submitted_answers"]
 	if !cfg.KeepIndexes && cfg.Respondents+cfg.Fresh >= deferMin && ids["submitted_answers"] <= 1 && ids["participants"] <= 1000 {
 		keep := cfg.KeepAppendIndexes
 		if keep == nil {
@@ -346,24 +345,26 @@ func Generate(ctx context.Context, s *models.Store, cfg GenConfig) (_ *GenResult
 		res.Reindex = time.Since(t0)
 	}
 	if restoreTrig != nil {
-		t0 := time.Now()
 		err := restoreTrig(ctx)
 		restoreTrig = nil
 		if err != nil {
 			return nil, err
 		}
-		if err := s.RebuildSearchIndex(ctx, firstSubmitted); err != nil {
-			return nil, fmt.Errorf("search index: %w", err)
-		}
-		res.Search = time.Since(t0)
 		if err := s.RecountInvitationTallies(ctx, res.ConsultationID); err != nil {
 			return nil, err
 		}
 	}
+	// The open answers enter the search index afterwards, as they do
+	// when submitted through the application.
+	t0 := time.Now()
+	if _, err := s.IndexSearch(ctx); err != nil {
+		return nil, fmt.Errorf("search index: %w", err)
+	}
+	res.Search = time.Since(t0)
 	if err := s.SyncSequences(ctx, "participants", "invitations", "respondents", "responses", "submitted_answers"); err != nil {
 		return nil, err
 	}
-	t0 := time.Now()
+	t0 = time.Now()
 	if g.tallies != nil {
 		if err := s.Write(ctx, g.tallies.Write); err != nil {
 			return nil, fmt.Errorf("write tallies: %w", err)

@@ -2,6 +2,8 @@ package models_test
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"gorm.io/gorm"
@@ -37,12 +39,13 @@ func openRoundWith(t *testing.T, s *models.Store, inputs ...models.QuestionInput
 	return c, qs, inviteOne(t, s, c.ID)
 }
 
-// inviteOne adds a participant and returns their personal link's token.
+// inviteOne adds a participant (each with an address of their own) and
+// returns their personal link's token.
 func inviteOne(t *testing.T, s *models.Store, consultationID int64) string {
 	t.Helper()
 	var tok string
 	if err := s.Write(context.Background(), func(tx *gorm.DB) error {
-		p := models.Participant{Name: "P", Email: "p@example.org", Kind: models.KindExpert, Language: "en", CreatedAt: s.Now(), UpdatedAt: s.Now()}
+		p := models.Participant{Name: "P", Email: fmt.Sprintf("p%d@example.org", invited.Add(1)), Kind: models.KindExpert, Language: "en", CreatedAt: s.Now(), UpdatedAt: s.Now()}
 		if err := tx.Create(&p).Error; err != nil {
 			return err
 		}
@@ -54,3 +57,5 @@ func inviteOne(t *testing.T, s *models.Store, consultationID int64) string {
 	}
 	return tok
 }
+
+var invited atomic.Int64

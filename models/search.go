@@ -10,11 +10,11 @@ import (
 )
 
 // Full-text search over submitted open answers. SQLite: an FTS4 table
-// (FTS5 needs a build tag; FTS4 is compiled in) kept in sync with
-// submitted_answers by triggers, so every write path (submit, bulk load)
-// keeps it current. PostgreSQL: a GIN expression index on
-// to_tsvector('simple', value), queried with plainto_tsquery; the
-// 'simple' configuration because answers come in many languages.
+// (FTS5 needs a build tag; FTS4 is compiled in) kept by the search
+// indexer (search_index.go) rather than by insert triggers, so a submit
+// does not tokenize in the single writer. PostgreSQL: a GIN expression
+// index on to_tsvector('simple', value), queried with plainto_tsquery;
+// the 'simple' configuration because answers come in many languages.
 func init() {
 	Register(Migration{Version: 402, Name: "full-text search of open answers", Up: func(tx *gorm.DB, d Dialect) error {
 		var stmts []string
@@ -116,6 +116,12 @@ func (s *Store) ListAnswers(ctx context.Context, consultationID int64, f AnswerF
 	f.Q = strings.TrimSpace(f.Q)
 	if utf8.RuneCountInString(f.Q) > 200 {
 		return nil, 0, FieldErrors{"q": "error.too_long"}
+	}
+	if len(searchTerms(f.Q)) > 0 {
+		// The index holds every answer submitted before this search.
+		if err := s.catchUpSearch(ctx); err != nil {
+			return nil, 0, err
+		}
 	}
 	db := s.ReadDB(ctx)
 	if _, err := s.synthConsultation(db, consultationID); err != nil {

@@ -72,6 +72,9 @@ type Store struct {
 	journeys journeyCache
 	// foldMu lets one reader at a time fold the tally log (tally_log.go).
 	foldMu sync.Mutex
+	// searchMu lets one search at a time bring the index up to date
+	// (search_index.go).
+	searchMu sync.Mutex
 }
 
 // ParseDatabaseURL splits a FOCAL_DATABASE_URL into dialect and DSN.

@@ -136,17 +136,3 @@ func (b *TallyBuilder) Write(tx *gorm.DB) error {
 func (s *Store) DeferTriggers(ctx context.Context, tables ...string) (restore func(context.Context) error, err error) {
 	return s.deferSchema(ctx, "trigger", nil, tables)
 }
-
-// RebuildSearchIndex adds the open answers with id >= fromID to the SQLite
-// full-text index (answer_fts), as the search area's insert trigger would
-// have one by one: for a bulk load that ran with the triggers deferred.
-// PostgreSQL's index is an expression index kept by the database itself.
-func (s *Store) RebuildSearchIndex(ctx context.Context, fromID int64) error {
-	if s.Dialect != SQLite {
-		return nil
-	}
-	return s.Write(ctx, func(tx *gorm.DB) error {
-		return tx.Exec(`INSERT INTO answer_fts(docid, body) SELECT sa.id, sa.value FROM submitted_answers sa
-JOIN questions q ON q.id = sa.question_id WHERE sa.id >= ? AND q.kind IN ('long_text','short_text') ORDER BY sa.id`, fromID).Error
-	})
-}

@@ -1,0 +1,134 @@
+package models
+
+import (
+	"context"
+
+	"gorm.io/gorm"
+)
+
+// The SQLite search indexer. A submit used to tokenize its open answers
+// into the FTS4 table through insert triggers, inside the single writer's
+// transaction, and FTS4 wrote a new index segment at every commit: about
+// a third of the writer's time under load (docs/BENCHMARKS.md). Now
+// submitted_answers rows are indexed afterwards, in id order, many at a
+// time: search_index_state.through is the highest id the index has seen.
+// Rows above it are not indexed yet; a deleted row at or below it queues
+// its id in search_index_drops (a trigger), and the indexer removes it
+// from the index. Ids are never reused (AUTOINCREMENT) and the single
+// writer commits them in order, so "through" is exact.
+//
+// A search is always complete: ListAnswers brings the index up to date
+// before it matches (catchUpSearch), and a match is joined to
+// submitted_answers, so an answer deleted but not yet dropped from the
+// index is never returned. The server also runs IndexSearch every second
+// (server/scale.go), so that a search rarely has to wait.
+func init() {
+	Register(Migration{Version: 404, Name: "search index kept by the indexer, not by insert triggers", Up: func(tx *gorm.DB, d Dialect) error {
+		if d == Postgres {
+			return nil // the GIN expression index is kept by PostgreSQL
+		}
+		isText := func(row string) string {
+			return `(SELECT kind FROM questions WHERE id = ` + row + `.question_id) IN ('long_text','short_text')`
+		}
+		indexed := func(row string) string {
+			return row + `.id <= (SELECT through FROM search_index_state WHERE id = 1)`
+		}
+		for _, st := range []string{
+			`DROP TRIGGER IF EXISTS submitted_answers_fts_ins`,
+			`DROP TRIGGER IF EXISTS submitted_answers_fts_del`,
+			`DROP TRIGGER IF EXISTS submitted_answers_fts_upd`,
+			`CREATE TABLE search_index_state (id INTEGER PRIMARY KEY CHECK (id = 1), through INTEGER NOT NULL)`,
+			// The triggers kept every row so far in the index.
+			`INSERT INTO search_index_state (id, through) SELECT 1, COALESCE(MAX(id), 0) FROM submitted_answers`,
+			`CREATE TABLE search_index_drops (docid INTEGER PRIMARY KEY)`,
+			`CREATE TRIGGER submitted_answers_fts_del AFTER DELETE ON submitted_answers WHEN ` + indexed("OLD") + ` AND ` + isText("OLD") + `
+BEGIN INSERT OR IGNORE INTO search_index_drops (docid) VALUES (OLD.id); END`,
+			// Rewording an indexed answer (rare) reindexes it at once.
+			`CREATE TRIGGER submitted_answers_fts_upd AFTER UPDATE OF value ON submitted_answers WHEN ` + indexed("NEW") + ` AND ` + isText("NEW") + `
+BEGIN DELETE FROM answer_fts WHERE docid = OLD.id; INSERT INTO answer_fts(docid, body) VALUES (NEW.id, NEW.value); END`,
+		} {
+			if err := tx.Exec(st).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	}})
+}
+
+// SearchIndexChunk bounds how many submitted_answers ids one indexer
+// transaction covers, so that a backlog (after a bulk load) does not hold
+// the single writer for long.
+var SearchIndexChunk int64 = 200_000
+
+// IndexSearch brings the SQLite full-text index up to date: it drops the
+// deleted answers queued for it and adds the open answers submitted since
+// it last ran, one chunk per write, and returns how many it added. A no-op
+// on PostgreSQL.
+func (s *Store) IndexSearch(ctx context.Context) (int64, error) {
+	if s.Dialect != SQLite {
+		return 0, nil
+	}
+	var total int64
+	for {
+		var added int64
+		var more bool
+		err := s.Write(ctx, func(tx *gorm.DB) error {
+			added, more = 0, false
+			var through, top int64
+			if err := tx.Raw(`SELECT through FROM search_index_state WHERE id = 1`).Row().Scan(&through); err != nil {
+				return err
+			}
+			if err := tx.Raw(`SELECT COALESCE(MAX(id), 0) FROM submitted_answers`).Row().Scan(&top); err != nil {
+				return err
+			}
+			if err := tx.Exec(`DELETE FROM answer_fts WHERE docid IN (SELECT docid FROM search_index_drops)`).Error; err != nil {
+				return err
+			}
+			if err := tx.Exec(`DELETE FROM search_index_drops`).Error; err != nil {
+				return err
+			}
+			upto := min(top, through+SearchIndexChunk)
+			if upto <= through {
+				return nil
+			}
+			res := tx.Exec(`INSERT INTO answer_fts(docid, body) SELECT sa.id, sa.value FROM submitted_answers sa
+JOIN questions q ON q.id = sa.question_id WHERE sa.id > ? AND sa.id <= ? AND q.kind IN ('long_text','short_text') ORDER BY sa.id`, through, upto)
+			if res.Error != nil {
+				return res.Error
+			}
+			added, more = res.RowsAffected, upto < top
+			return tx.Exec(`UPDATE search_index_state SET through = ? WHERE id = 1`, upto).Error
+		})
+		if err != nil {
+			return total, err
+		}
+		total += added
+		if !more {
+			return total, nil
+		}
+	}
+}
+
+// catchUpSearch indexes what a search would otherwise miss. It reads
+// first whether anything is waiting, and concurrent searches wait for one
+// indexer run instead of queueing one each.
+func (s *Store) catchUpSearch(ctx context.Context) error {
+	if s.Dialect != SQLite {
+		return nil
+	}
+	pending := func() (bool, error) {
+		var behind bool
+		err := s.R.WithContext(ctx).Raw(`SELECT (SELECT through FROM search_index_state WHERE id = 1) < (SELECT COALESCE(MAX(id), 0) FROM submitted_answers)`).Row().Scan(&behind)
+		return behind, err
+	}
+	if ok, err := pending(); err != nil || !ok {
+		return err
+	}
+	s.searchMu.Lock()
+	defer s.searchMu.Unlock()
+	if ok, err := pending(); err != nil || !ok {
+		return err
+	}
+	_, err := s.IndexSearch(ctx)
+	return err
+}

@@ -1,0 +1,107 @@
+package models_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"focalpoint/models"
+	"focalpoint/models/modeltest"
+)
+
+// TestSearchIndexFollowsSubmits: on SQLite a submit no longer tokenizes
+// its open answers in the writer; they enter the full-text index later,
+// yet a search finds every answer submitted before it, never one that a
+// resubmission replaced, and the indexer leaves the index holding exactly
+// the current open answers, chunk after chunk.
+func TestSearchIndexFollowsSubmits(t *testing.T) {
+	s := modeltest.SQLite(t)
+	ctx := context.Background()
+	c, qs, tok := openRoundWith(t, s, models.QuestionInput{Kind: models.QLongText, Prompt: "Why?"},
+		models.QuestionInput{Kind: models.QShortText, Prompt: "Name it"},
+		models.QuestionInput{Kind: models.QSingleChoice, Prompt: "Pick", Options: []models.Choice{{Value: "a"}, {Value: "b"}}})
+	long, short, pick := qs[0], qs[1], qs[2]
+	submit := func(tok, answers string) {
+		t.Helper()
+		inv, _ := s.FindInvitationByToken(ctx, tok)
+		j, err := s.LoadJourney(ctx, inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		saveJSON(t, s, j, answers)
+		if _, err := s.SubmitResponse(ctx, j, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	indexed := func(word string) int64 {
+		t.Helper()
+		var n int64
+		if err := s.R.Raw("SELECT COUNT(*) FROM answer_fts WHERE answer_fts MATCH ?", word).Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	search := func(word string) []string {
+		t.Helper()
+		found, total, err := s.ListAnswers(ctx, c.ID, models.AnswerFilter{Q: word}, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int(total) != len(found) {
+			t.Fatalf("search %q: total %d, %d items", word, total, len(found))
+		}
+		var out []string
+		for _, a := range found {
+			out = append(out, a.Text)
+		}
+		return out
+	}
+	submit(tok, fmt.Sprintf(`{"%d":"Glaciers are melting","%d":"glaciers","%d":"a"}`, long.ID, short.ID, pick.ID))
+	if n := indexed("glaciers"); n != 0 {
+		t.Fatalf("the submit indexed %d answers itself; the indexer should", n)
+	}
+	if got := search("glaciers"); fmt.Sprint(got) != "[Glaciers are melting glaciers]" {
+		t.Fatalf("search right after the submit: %q", got)
+	}
+	if n := indexed("glaciers"); n != 2 {
+		t.Fatalf("after the search caught up, %d indexed answers, want 2", n)
+	}
+	// A resubmission replaces the long answer: the old row is gone from
+	// the results at once, and from the index once the indexer runs.
+	submit(tok, fmt.Sprintf(`{"%d":"Rivers are drying","%d":"glaciers","%d":"b"}`, long.ID, short.ID, pick.ID))
+	if got := search("melting"); len(got) != 0 {
+		t.Fatalf("the replaced answer is still found: %q", got)
+	}
+	if got := search("rivers"); fmt.Sprint(got) != "[Rivers are drying]" {
+		t.Fatalf("search for the new answer: %q", got)
+	}
+	if _, err := s.IndexSearch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var drops int64
+	s.R.Raw("SELECT COUNT(*) FROM search_index_drops").Scan(&drops)
+	if n := indexed("melting"); n != 0 || drops != 0 {
+		t.Fatalf("after the indexer: %d replaced answers still indexed, %d drops queued", n, drops)
+	}
+	// Many respondents, indexed in chunks of two submitted rows each.
+	old := models.SearchIndexChunk
+	models.SearchIndexChunk = 2
+	t.Cleanup(func() { models.SearchIndexChunk = old })
+	for i := range 5 {
+		submit(inviteOne(t, s, c.ID), fmt.Sprintf(`{"%d":"Forests number %d","%d":"b"}`, long.ID, i, pick.ID))
+	}
+	added, err := s.IndexSearch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if added != 5 || indexed("forests") != 5 {
+		t.Fatalf("the chunked indexer added %d, %d found in the index; want 5", added, indexed("forests"))
+	}
+	var inIndex, open int64
+	s.R.Raw("SELECT COUNT(*) FROM answer_fts").Scan(&inIndex)
+	s.R.Raw(`SELECT COUNT(*) FROM submitted_answers sa JOIN questions q ON q.id = sa.question_id
+		WHERE q.kind IN ('long_text','short_text')`).Scan(&open)
+	if inIndex != open || open != 7 {
+		t.Fatalf("the index holds %d documents for %d open answers (want 7)", inIndex, open)
+	}
+}
