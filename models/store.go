@@ -157,23 +157,34 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		if err != nil {
 			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
 		}
+		s.w = w // from here on a failure closes what is open (Close)
 		wdb, _ := w.DB()
 		wdb.SetMaxOpenConns(1)
 		wdb.SetMaxIdleConns(1)
 		wdb.SetConnMaxLifetime(0)
 		r, err := gorm.Open(sqliteDialector(sqliteDriver, "file:"+uriPath(dsn)+"?"+common+"&_cache_size=-"+itoa(ReaderCacheKiB)+"&_query_only=on"), cfg)
 		if err != nil {
+			s.Close()
 			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
 		}
 		rdb, _ := r.DB()
 		n := max(4, runtime.NumCPU()*2)
 		rdb.SetMaxOpenConns(n)
 		rdb.SetMaxIdleConns(n)
-		s.w, s.R, s.path = w, r, dsn
+		s.R, s.path = r, dsn
 		// Make the file and WAL exist now, so a bad path fails at start.
 		if err := w.WithContext(ctx).Exec("PRAGMA user_version").Error; err != nil {
+			s.Close()
 			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
 		}
+		// The connections open before the goroutines start; a failure
+		// after them (the Ping below) goes through Close, which stops them.
+		ck, err := sql.Open(sqliteDriver, "file:"+uriPath(dsn)+"?"+common+"&_synchronous=NORMAL&_cache_size=-1000")
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
+		}
+		ck.SetMaxOpenConns(1)
 		s.writes = make(chan *writeReq, 1024)
 		s.stop = make(chan struct{})
 		s.syncs = make(chan syncBatch, 64)
@@ -181,11 +192,6 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		go s.writer()
 		s.synced.Add(1)
 		go s.syncer()
-		ck, err := sql.Open(sqliteDriver, "file:"+uriPath(dsn)+"?"+common+"&_synchronous=NORMAL&_cache_size=-1000")
-		if err != nil {
-			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
-		}
-		ck.SetMaxOpenConns(1)
 		s.stopped.Add(1)
 		go s.checkpointer(ck)
 	case Postgres:
@@ -265,10 +271,13 @@ func (s *Store) Close() error {
 			close(s.syncs)
 			s.synced.Wait()
 		}
+		if s.w == nil {
+			return // Open failed before anything was open
+		}
 		if db, err := s.w.DB(); err == nil {
 			db.Close()
 		}
-		if s.R != s.w {
+		if s.R != nil && s.R != s.w {
 			if db, err := s.R.DB(); err == nil {
 				db.Close()
 			}
