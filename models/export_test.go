@@ -18,3 +18,19 @@ func (s *Store) SetWALSyncHook(fn func() error) { s.walSyncHook = fn }
 func (s *Store) WriteRerunnable(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return s.writeRerunnable(ctx, fn)
 }
+
+// TallyLogRead reads and adds up the tally log on the read pool, as
+// CompactTallies does before its write.
+func (s *Store) TallyLogRead(ctx context.Context) (any, error) {
+	return readTallyLog(s.R.WithContext(ctx))
+}
+
+// FoldTallyLogWith folds the tally log in a write, given a read of it
+// taken earlier (by TallyLogRead).
+func (s *Store) FoldTallyLogWith(ctx context.Context, read any) (folded int64, err error) {
+	err = s.Write(ctx, func(tx *gorm.DB) error {
+		folded, err = foldTallyLog(tx, read.(*loggedTallies))
+		return err
+	})
+	return folded, err
+}

@@ -1078,6 +1078,9 @@ func (s *Store) prepareSubmit(ctx context.Context, j *Journey, kinds map[int64]s
 	p.del, p.toInsert = changedRows(p.oldRows, p.newRows)
 	p.deltas = s.resubmitDeltas(TallyChange{ConsultationID: j.Consultation.ID, RoundID: j.Round.ID,
 		Before: j.Respondent, After: j.Respondent, Old: p.oldRows, New: p.newRows, Kinds: kinds})
+	if s.Dialect == SQLite {
+		p.deltas.encoded = p.deltas.encode() // the writer only appends it
+	}
 	return p, nil
 }
 

@@ -131,11 +131,16 @@ func (s *Store) newTallyShard() int64 {
 // instead (tally_log.go).
 func (s *Store) CompactTallies(ctx context.Context) (int64, error) {
 	if s.Dialect == SQLite {
-		// SQLite: fold the tally log (tally_log.go).
+		// SQLite: fold the tally log (tally_log.go), read and added up
+		// on a read connection first.
+		read, err := readTallyLog(s.R.WithContext(ctx))
+		if err != nil || read.n == 0 {
+			return 0, err
+		}
 		var folded int64
-		err := s.Write(ctx, func(tx *gorm.DB) error {
+		err = s.Write(ctx, func(tx *gorm.DB) error {
 			var err error
-			folded, err = foldTallyLog(tx)
+			folded, err = foldTallyLog(tx, read)
 			return err
 		})
 		return folded, err

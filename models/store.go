@@ -482,17 +482,17 @@ func (s *Store) commitBatch(batch []*writeReq) {
 func (s *Store) runBatch(tx *gorm.DB, batch []*writeReq, results []error, savepoints bool) (failed bool, err error) {
 	// pending holds the tally changes of the batch's deferring fns that
 	// succeeded, not yet logged.
-	pending := tallyBatch{}
+	pending := tallyLog{}
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			results[i] = err
 			continue
 		}
 		if !r.deferTallies && len(pending) > 0 {
-			if err := pending.log(tx); err != nil {
+			if err := pending.write(tx); err != nil {
 				return false, err
 			}
-			pending = tallyBatch{}
+			pending = tallyLog{}
 		}
 		sp := fmt.Sprintf("w%d", i)
 		if savepoints {
@@ -504,9 +504,9 @@ func (s *Store) runBatch(tx *gorm.DB, batch []*writeReq, results []error, savepo
 		// The fn runs without its request's cancellation: an interrupted
 		// statement can roll back the whole shared SQLite transaction.
 		ctx := context.WithoutCancel(r.ctx)
-		var mine tallyBatch
+		var mine tallyLog
 		if r.deferTallies {
-			mine = tallyBatch{}
+			mine = tallyLog{}
 			ctx = context.WithValue(ctx, tallyBatchKey{}, mine)
 		}
 		if err := safeRun(r.fn, tx.Session(&gorm.Session{NewDB: true, Context: ctx})); err != nil {
@@ -528,7 +528,7 @@ func (s *Store) runBatch(tx *gorm.DB, batch []*writeReq, results []error, savepo
 		}
 	}
 	if len(pending) > 0 {
-		if err := pending.log(tx); err != nil {
+		if err := pending.write(tx); err != nil {
 			return false, err
 		}
 	}

@@ -3,6 +3,8 @@ package models
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -151,6 +153,9 @@ type tallyDeltas struct {
 	cells    map[[2]int64]map[cell]int64 // (round, _) → cell → respondents
 	answers  map[int64]map[answerKey]tallyDelta
 	answered map[int64]map[answeredKey]int64
+	// encoded, when set, is encode() of these changes, worked out before
+	// the write (see prepareSubmit); set it only once they are final.
+	encoded []byte
 }
 
 func newTallyDeltas(consultation int64) *tallyDeltas {
@@ -293,7 +298,7 @@ func (s *Store) resubmitDeltas(ch TallyChange) *tallyDeltas {
 // applyDeltas hands d to the group-commit writer's batch (it is logged
 // with the rest of the batch) or, outside it, writes it in tx.
 func applyDeltas(tx *gorm.DB, d *tallyDeltas) error {
-	if b, ok := tx.Statement.Context.Value(tallyBatchKey{}).(tallyBatch); ok {
+	if b, ok := tx.Statement.Context.Value(tallyBatchKey{}).(tallyLog); ok {
 		b.add(d)
 		return nil
 	}
@@ -301,38 +306,12 @@ func applyDeltas(tx *gorm.DB, d *tallyDeltas) error {
 }
 
 // tallyBatchKey marks the context of a fn run by writeDeferringTallies;
-// its value is the tallyBatch that gathers the fn's changes.
+// its value is the tallyLog that gathers the fn's changes.
 type tallyBatchKey struct{}
 
-// tallyBatch gathers tally changes per consultation.
+// tallyBatch adds up tally changes per consultation (the tally log's
+// fold, and the PostgreSQL compaction).
 type tallyBatch map[int64]*tallyDeltas
-
-// add adds d's changes.
-func (b tallyBatch) add(d *tallyDeltas) {
-	t := b[d.consultation]
-	if t == nil {
-		// A copy, never d itself: what is merged later must not change d,
-		// which its fn may hand over again if its batch is re-run.
-		t = newTallyDeltas(d.consultation)
-		t.shard, t.fullOnly = d.shard, d.fullOnly
-		b[d.consultation] = t
-	}
-	for k, m := range d.cells {
-		for c, n := range m {
-			t.addCell(k[0], c, n)
-		}
-	}
-	for round, m := range d.answers {
-		for k, v := range m {
-			t.addAnswer(round, k, v)
-		}
-	}
-	for round, m := range d.answered {
-		for k, n := range m {
-			t.addAnswered(round, k, n)
-		}
-	}
-}
 
 // addAnswer adds v to the answer count of key k in round.
 func (d *tallyDeltas) addAnswer(round int64, k answerKey, v tallyDelta) {
@@ -349,32 +328,9 @@ func (d *tallyDeltas) addAnswered(round int64, k answeredKey, n int64) {
 	d.answered[round][k] += n
 }
 
-// merge adds every change of o.
-// merge adds o's changes to b. o is not used after: b takes o's own
-// deltas where it has none for their consultation, instead of copying.
-func (b tallyBatch) merge(o tallyBatch) {
-	for id, d := range o {
-		if b[id] == nil {
-			b[id] = d
-			continue
-		}
-		b.add(d)
-	}
-}
-
-// ids returns the batch's consultations in id order.
-func (b tallyBatch) ids() []int64 {
-	ids := make([]int64, 0, len(b))
-	for id := range b {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	return ids
-}
-
 // write writes the gathered changes, consultations in id order.
 func (b tallyBatch) write(tx *gorm.DB) error {
-	for _, id := range b.ids() {
+	for _, id := range slices.Sorted(maps.Keys(b)) {
 		if err := b[id].write(tx); err != nil {
 			return err
 		}

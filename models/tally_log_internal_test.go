@@ -32,3 +32,29 @@ func TestTallyLogRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestTallyLogRowOfSeveralEntries: a batch appends its writes' entries one
+// after the other in one row; decoding it adds them up.
+func TestTallyLogRowOfSeveralEntries(t *testing.T) {
+	c := cell{"female", "ngo", "KE"}
+	one, two := newTallyDeltas(7), newTallyDeltas(7)
+	one.addCell(3, c, 1)
+	one.ensureRound(3)
+	one.answers[3][answerKey{11, "", "yes", c}] = tallyDelta{count: 1}
+	two.addCell(3, c, 1)
+	two.ensureRound(3)
+	two.answers[3][answerKey{11, "", "yes", c}] = tallyDelta{count: 1}
+	two.answers[3][answerKey{11, "", "no", c}] = tallyDelta{count: -1}
+	b := tallyLog{}
+	b.add(one)
+	two.encoded = two.encode()
+	b.add(two)
+	sum := tallyBatch{}
+	if err := sum.decode(7, b[7]); err != nil {
+		t.Fatal(err)
+	}
+	got := sum[7]
+	if got.cells[[2]int64{3, 0}][c] != 2 || got.answers[3][answerKey{11, "", "yes", c}].count != 2 || got.answers[3][answerKey{11, "", "no", c}].count != -1 {
+		t.Fatalf("decoded %+v", got)
+	}
+}

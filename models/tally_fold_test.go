@@ -1,0 +1,51 @@
+package models_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"focalpoint/models"
+	"focalpoint/models/modeltest"
+)
+
+// TestTallyFoldFromAnOldReadCountsOnce: the tally log is read and added
+// up on a read connection, then folded in a write. When another fold (or
+// a recount) took those rows in between, the write must not add them a
+// second time: it reads the log again and folds only what is there.
+func TestTallyFoldFromAnOldReadCountsOnce(t *testing.T) {
+	s := modeltest.SQLite(t)
+	ctx := context.Background()
+	c, qs, _ := openRoundWith(t, s, models.QuestionInput{Kind: models.QSingleChoice, Prompt: "Pick",
+		Options: []models.Choice{{Value: "a"}, {Value: "b"}}})
+	submit := func(answer string) {
+		t.Helper()
+		inv, _ := s.FindInvitationByToken(ctx, inviteOne(t, s, c.ID))
+		j, err := s.LoadJourney(ctx, inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		saveJSON(t, s, j, fmt.Sprintf(`{"%d":%q}`, qs[0].ID, answer))
+		if _, err := s.SubmitResponse(ctx, j, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	submit("a")
+	submit("b")
+	old, err := s.TallyLogRead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.CompactTallies(ctx); err != nil || n == 0 {
+		t.Fatalf("compact: %d rows, %v", n, err)
+	}
+	submit("a")
+	n, err := s.FoldTallyLogWith(ctx, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("the fold from an old read folded %d log rows, want the 1 written since", n)
+	}
+	assertTalliesEqualRecount(t, s, c.ID)
+}
