@@ -29,10 +29,10 @@ func QueueMail(tx *gorm.DB, now time.Time, m *OutboxMessage) error {
 	m.CreatedAt = now
 	m.NextAttemptAt = now
 	// Plain SQL: this runs in the submit transaction, in the single writer.
-	return tx.Raw(`INSERT INTO outbox (kind, consultation_id, invitation_id, to_address, subject, text_body, html_body, status, attempts,
+	return queryRowDirect(tx, `INSERT INTO outbox (kind, consultation_id, invitation_id, to_address, subject, text_body, html_body, status, attempts,
 	next_attempt_at, claimed_by, claimed_until, error, created_at, sent_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 		m.Kind, m.ConsultationID, m.InvitationID, m.ToAddress, m.Subject, m.TextBody, m.HTMLBody, m.Status, m.Attempts,
-		m.NextAttemptAt, m.ClaimedBy, m.ClaimedUntil, m.Error, m.CreatedAt, m.SentAt).Row().Scan(&m.ID)
+		m.NextAttemptAt, m.ClaimedBy, m.ClaimedUntil, m.Error, m.CreatedAt, m.SentAt).Scan(&m.ID)
 }
 
 // ClaimMail claims up to n due messages for worker until now+lease and

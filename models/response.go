@@ -740,12 +740,12 @@ func (s *Store) SaveAnswers(ctx context.Context, j *Journey, version int, vals [
 			if resp.Version != version {
 				return ErrStaleVersion
 			}
-			res := tx.Exec("UPDATE responses SET version = version + 1, unsubmitted_changes = ?, updated_at = ? WHERE id = ? AND version = ?",
+			n, err := execDirect(tx, "UPDATE responses SET version = version + 1, unsubmitted_changes = ?, updated_at = ? WHERE id = ? AND version = ?",
 				resp.Status == ResponseSubmitted, now, resp.ID, version)
-			if res.Error != nil {
-				return res.Error
+			if err != nil {
+				return err
 			}
-			if res.RowsAffected != 1 {
+			if n != 1 {
 				return ErrStaleVersion
 			}
 			resp.Version++
@@ -761,7 +761,8 @@ func (s *Store) SaveAnswers(ctx context.Context, j *Journey, version int, vals [
 			}
 		}
 		if len(clear) > 0 {
-			if err := tx.Exec("DELETE FROM answers WHERE response_id = ? AND question_id IN ?", resp.ID, clear).Error; err != nil {
+			in, args := placeholders([]any{resp.ID}, clear)
+			if _, err := execDirect(tx, "DELETE FROM answers WHERE response_id = ? AND question_id IN "+in, args...); err != nil {
 				return err
 			}
 		}
@@ -769,8 +770,8 @@ func (s *Store) SaveAnswers(ctx context.Context, j *Journey, version int, vals [
 			return err
 		}
 		if inv.StartedAt == nil {
-			if err := tx.Exec(`UPDATE invitations SET started_at = ?, status = CASE WHEN status IN ('queued','sent','failed','opened') THEN 'started' ELSE status END
-				WHERE id = ? AND started_at IS NULL`, now, inv.ID).Error; err != nil {
+			if _, err := execDirect(tx, `UPDATE invitations SET started_at = ?, status = CASE WHEN status IN ('queued','sent','failed','opened') THEN 'started' ELSE status END
+				WHERE id = ? AND started_at IS NULL`, now, inv.ID); err != nil {
 				return err
 			}
 		}
@@ -907,7 +908,8 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 			// answer changed and keeps the others (and their place in the
 			// search index) as they are.
 			for start := 0; start < len(del); start += 500 {
-				if err := tx.Exec("DELETE FROM submitted_answers WHERE id IN ?", del[start:min(start+500, len(del))]).Error; err != nil {
+				in, args := placeholders(nil, del[start:min(start+500, len(del))])
+				if _, err := execDirect(tx, "DELETE FROM submitted_answers WHERE id IN "+in, args...); err != nil {
 					return err
 				}
 			}
@@ -930,8 +932,8 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 		if resp.Status == ResponseSubmitted {
 			setStatus = ""
 		}
-		if err := tx.Exec(`UPDATE responses SET `+setStatus+`submitted_at = ?, version = version + 1, unsubmitted_changes = ?, receipt = ?, updated_at = ?
-			WHERE id = ?`, now, false, sub.Receipt, now, resp.ID).Error; err != nil {
+		if _, err := execDirect(tx, `UPDATE responses SET `+setStatus+`submitted_at = ?, version = version + 1, unsubmitted_changes = ?, receipt = ?, updated_at = ?
+			WHERE id = ?`, now, false, sub.Receipt, now, resp.ID); err != nil {
 			return err
 		}
 		resp.Status, resp.SubmittedAt, resp.UnsubmittedChanges, resp.UpdatedAt = ResponseSubmitted, &now, false, now
@@ -941,7 +943,7 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 		if inv.Status == InvSubmitted {
 			invSQL, invArgs = "UPDATE invitations SET submitted_at = ? WHERE id = ? AND status = ?", []any{now, inv.ID, InvSubmitted}
 		}
-		if err := tx.Exec(invSQL, invArgs...).Error; err != nil {
+		if _, err := execDirect(tx, invSQL, invArgs...); err != nil {
 			return err
 		}
 		sub.Response, sub.Answers = &resp, answers
@@ -983,7 +985,7 @@ FROM responses WHERE respondent_id = ? AND round_id = ?`
 	if forUpdate && dialect == Postgres {
 		q += ` FOR UPDATE`
 	}
-	err := tx.Raw(q, respondentID, roundID).Row().Scan(&r.ID, &r.RespondentID, &r.RoundID, &r.Status, &r.Version,
+	err := queryRowDirect(tx, q, respondentID, roundID).Scan(&r.ID, &r.RespondentID, &r.RoundID, &r.Status, &r.Version,
 		&r.UnsubmittedChanges, &r.SubmittedAt, &r.CreatedAt, &r.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return gorm.ErrRecordNotFound
@@ -1226,7 +1228,7 @@ func execRows(tx *gorm.DB, head, group string, n int, args func(i int, to []any)
 			vals = args(i, vals)
 		}
 		sb.WriteString(tail)
-		if err := tx.Exec(sb.String(), vals...).Error; err != nil {
+		if _, err := execDirect(tx, sb.String(), vals...); err != nil {
 			return err
 		}
 	}

@@ -242,7 +242,7 @@ func (b tallyLog) merge(o tallyLog) {
 // consultation, in id order.
 func (b tallyLog) write(tx *gorm.DB) error {
 	for _, id := range slices.Sorted(maps.Keys(b)) {
-		if err := tx.Exec("INSERT INTO tally_log (consultation_id, deltas) VALUES (?, ?)", id, b[id]).Error; err != nil {
+		if _, err := execDirect(tx, "INSERT INTO tally_log (consultation_id, deltas) VALUES (?, ?)", id, b[id]); err != nil {
 			return fmt.Errorf("tally log: %w", err)
 		}
 	}
