@@ -1,13 +1,14 @@
 package models
 
 import (
+	"database/sql"
 	"strings"
 
 	"gorm.io/gorm"
 )
 
-// The single SQLite writer's hot statements (every save and submit) go to
-// the connection directly: GORM's statement building (it walks the SQL
+// The single SQLite writer's hot statements (every save and submit), and
+// the reads of every respondent request, go to the connection directly: GORM's statement building (it walks the SQL
 // for each placeholder and copies the arguments) took about a tenth of the
 // writer's time. Only for SQL whose arguments are plain values: no slices
 // for "IN ?" (see placeholders), no named arguments, no GORM expressions, and
@@ -30,6 +31,14 @@ func execDirect(tx *gorm.DB, q string, args ...any) (int64, error) {
 
 // scanner is a single row's Scan.
 type scanner interface{ Scan(dest ...any) error }
+
+// queryDirect runs q in tx for rows.
+func queryDirect(tx *gorm.DB, q string, args ...any) (*sql.Rows, error) {
+	if tx.Dialector.Name() != "sqlite" {
+		return tx.Raw(q, args...).Rows()
+	}
+	return tx.Statement.ConnPool.QueryContext(tx.Statement.Context, q, args...)
+}
 
 // queryRowDirect runs q in tx for one row (sql.ErrNoRows when none).
 func queryRowDirect(tx *gorm.DB, q string, args ...any) scanner {

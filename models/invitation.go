@@ -186,8 +186,8 @@ func (s *Store) FindInvitationByToken(ctx context.Context, tok string) (*Invitat
 	db := s.R.WithContext(ctx)
 	var inv Invitation
 	// Plain SQL: this runs on every respondent request.
-	err := db.Raw(`SELECT id, consultation_id, participant_id, token_hash, status, state_country, created_at,
-	sent_at, opened_at, started_at, submitted_at, revoked_at, expires_at FROM invitations WHERE token_hash = ?`, h).Row().
+	err := queryRowDirect(db, `SELECT id, consultation_id, participant_id, token_hash, status, state_country, created_at,
+	sent_at, opened_at, started_at, submitted_at, revoked_at, expires_at FROM invitations WHERE token_hash = ?`, h).
 		Scan(&inv.ID, &inv.ConsultationID, &inv.ParticipantID, &inv.TokenHash, &inv.Status, &inv.StateCountry, &inv.CreatedAt,
 			&inv.SentAt, &inv.OpenedAt, &inv.StartedAt, &inv.SubmittedAt, &inv.RevokedAt, &inv.ExpiresAt)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -437,7 +437,7 @@ FROM consultations c LEFT JOIN respondents rs ON rs.consultation_id = c.id AND `
 		q += `rs.participant_id = ?`
 		args = append(args, inv.ParticipantID)
 	}
-	rows, err := db.Raw(q+` WHERE c.id = ?`, append(args, inv.ConsultationID)...).Rows()
+	rows, err := queryDirect(db, q+` WHERE c.id = ?`, append(args, inv.ConsultationID)...)
 	if err != nil {
 		return nil, 0, nil, err
 	}
@@ -476,7 +476,7 @@ func journeyResponse(db *gorm.DB, j *Journey, withAnswers bool) error {
 	} else {
 		q += ` FROM responses r`
 	}
-	rows, err := db.Raw(q+` WHERE r.respondent_id = ? AND r.round_id = ?`, j.Respondent.ID, j.Round.ID).Rows()
+	rows, err := queryDirect(db, q+` WHERE r.respondent_id = ? AND r.round_id = ?`, j.Respondent.ID, j.Round.ID)
 	if err != nil {
 		return err
 	}
@@ -996,8 +996,8 @@ FROM responses WHERE respondent_id = ? AND round_id = ?`
 // submittedRowsOf reads a response's submitted_answers rows in id order
 // (plain SQL: every submit reads them).
 func submittedRowsOf(db *gorm.DB, responseID int64) ([]SubmittedAnswer, error) {
-	rows, err := db.Raw(`SELECT id, response_id, respondent_id, round_id, question_id, row_key, value, num
-FROM submitted_answers WHERE response_id = ? ORDER BY id`, responseID).Rows()
+	rows, err := queryDirect(db, `SELECT id, response_id, respondent_id, round_id, question_id, row_key, value, num
+FROM submitted_answers WHERE response_id = ? ORDER BY id`, responseID)
 	if err != nil {
 		return nil, err
 	}
