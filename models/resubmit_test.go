@@ -25,16 +25,7 @@ func TestResubmitReplacesOnlyChangedQuestions(t *testing.T) {
 		text, multi, num := qs[0], qs[1], qs[2]
 		submit := func(answers string) (*models.Journey, map[int64][]int64) {
 			t.Helper()
-			inv, _ := s.FindInvitationByToken(ctx, tok)
-			j, err := s.LoadJourney(ctx, inv)
-			if err != nil {
-				t.Fatal(err)
-			}
-			saveJSON(t, s, j, answers)
-			sub, err := s.SubmitResponse(ctx, j, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			j, sub := submitJSON(t, s, tok, answers)
 			rows, _ := s.SubmittedRows(ctx, sub.Response.ID)
 			ids := map[int64][]int64{}
 			for _, r := range rows {
@@ -87,6 +78,27 @@ func saveJSON(t *testing.T, s *models.Store, j *models.Journey, answers string) 
 	if _, err := s.SaveAnswers(context.Background(), j, j.Version(), vals); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// submitJSON opens the journey of the link tok, saves answers (as
+// saveJSON) and submits them.
+func submitJSON(t *testing.T, s *models.Store, tok, answers string) (*models.Journey, *models.Submission) {
+	t.Helper()
+	ctx := context.Background()
+	inv, err := s.FindInvitationByToken(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := s.LoadJourney(ctx, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saveJSON(t, s, j, answers)
+	sub, err := s.SubmitResponse(ctx, j, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j, sub
 }
 
 // TestSubmitFromStaleJourneySubmitsCurrentDraft: a submit prepares its

@@ -21,18 +21,7 @@ func TestSearchIndexFollowsSubmits(t *testing.T) {
 		models.QuestionInput{Kind: models.QShortText, Prompt: "Name it"},
 		models.QuestionInput{Kind: models.QSingleChoice, Prompt: "Pick", Options: []models.Choice{{Value: "a"}, {Value: "b"}}})
 	long, short, pick := qs[0], qs[1], qs[2]
-	submit := func(tok, answers string) {
-		t.Helper()
-		inv, _ := s.FindInvitationByToken(ctx, tok)
-		j, err := s.LoadJourney(ctx, inv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		saveJSON(t, s, j, answers)
-		if _, err := s.SubmitResponse(ctx, j, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	submit := func(tok, answers string) { t.Helper(); submitJSON(t, s, tok, answers) }
 	indexed := func(word string) int64 {
 		t.Helper()
 		var n int64

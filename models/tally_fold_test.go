@@ -20,15 +20,7 @@ func TestTallyFoldFromAnOldReadCountsOnce(t *testing.T) {
 		Options: []models.Choice{{Value: "a"}, {Value: "b"}}})
 	submit := func(answer string) {
 		t.Helper()
-		inv, _ := s.FindInvitationByToken(ctx, inviteOne(t, s, c.ID))
-		j, err := s.LoadJourney(ctx, inv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		saveJSON(t, s, j, fmt.Sprintf(`{"%d":%q}`, qs[0].ID, answer))
-		if _, err := s.SubmitResponse(ctx, j, nil); err != nil {
-			t.Fatal(err)
-		}
+		submitJSON(t, s, inviteOne(t, s, c.ID), fmt.Sprintf(`{"%d":%q}`, qs[0].ID, answer))
 	}
 	submit("a")
 	submit("b")
