@@ -32,18 +32,7 @@ func TestJourneyCacheFollowsChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 		tok := inviteOne(t, a, c.ID)
-		load := func() *models.Journey {
-			t.Helper()
-			inv, err := a.FindInvitationByToken(ctx, tok)
-			if err != nil {
-				t.Fatal(err)
-			}
-			j, err := a.LoadJourney(ctx, inv)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return j
-		}
+		load := func() *models.Journey { t.Helper(); return loadJourney(t, a, tok) }
 		if j := load(); len(j.Questions) != 1 || j.Questions[0].Prompt != "First wording" || j.Round.StateAt(a.Now()) != models.RoundOpen {
 			t.Fatalf("first load: %+v", j.Questions)
 		}

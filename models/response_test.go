@@ -89,15 +89,7 @@ func TestSubmitKeepsTalliesEqualToRecount(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			inv, err := s.FindInvitationByToken(ctx, tok)
-			if err != nil {
-				t.Fatal(err)
-			}
-			j, err := s.LoadJourney(ctx, inv)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return j
+			return loadJourney(t, s, tok)
 		}
 		save := func(j *models.Journey, answers string) {
 			saveJSON(t, s, j, answers)

@@ -80,9 +80,8 @@ func saveJSON(t *testing.T, s *models.Store, j *models.Journey, answers string) 
 	}
 }
 
-// submitJSON opens the journey of the link tok, saves answers (as
-// saveJSON) and submits them.
-func submitJSON(t *testing.T, s *models.Store, tok, answers string) (*models.Journey, *models.Submission) {
+// loadJourney loads the journey of the link tok as it is now.
+func loadJourney(t *testing.T, s *models.Store, tok string) *models.Journey {
 	t.Helper()
 	ctx := context.Background()
 	inv, err := s.FindInvitationByToken(ctx, tok)
@@ -93,8 +92,16 @@ func submitJSON(t *testing.T, s *models.Store, tok, answers string) (*models.Jou
 	if err != nil {
 		t.Fatal(err)
 	}
+	return j
+}
+
+// submitJSON loads the journey of the link tok, saves answers (as
+// saveJSON) and submits them.
+func submitJSON(t *testing.T, s *models.Store, tok, answers string) (*models.Journey, *models.Submission) {
+	t.Helper()
+	j := loadJourney(t, s, tok)
 	saveJSON(t, s, j, answers)
-	sub, err := s.SubmitResponse(ctx, j, nil)
+	sub, err := s.SubmitResponse(context.Background(), j, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,15 +119,7 @@ func TestSubmitFromStaleJourneySubmitsCurrentDraft(t *testing.T) {
 		c, qs, tok := openRoundWith(t, s, models.QuestionInput{Kind: models.QLongText, Prompt: "Why?"},
 			models.QuestionInput{Kind: models.QSingleChoice, Prompt: "Pick", Options: []models.Choice{{Value: "a"}, {Value: "b"}}})
 		text, pick := qs[0], qs[1]
-		load := func() *models.Journey {
-			t.Helper()
-			inv, _ := s.FindInvitationByToken(ctx, tok)
-			j, err := s.LoadJourney(ctx, inv)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return j
-		}
+		load := func() *models.Journey { t.Helper(); return loadJourney(t, s, tok) }
 		save := func(j *models.Journey, answers string) { t.Helper(); saveJSON(t, s, j, answers) }
 		first := load()
 		save(first, fmt.Sprintf(`{"%d":"first text","%d":"a"}`, text.ID, pick.ID))
