@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"sync"
 
 	"gorm.io/gorm"
 )
@@ -109,26 +110,32 @@ JOIN questions q ON q.id = sa.question_id WHERE sa.id > ? AND sa.id <= ? AND q.k
 	}
 }
 
-// catchUpSearch indexes what a search would otherwise miss. It reads
-// first whether anything is waiting, and concurrent searches wait for one
-// indexer run instead of queueing one each.
+// catchUpSearch indexes what a search would otherwise miss.
 func (s *Store) catchUpSearch(ctx context.Context) error {
 	if s.Dialect != SQLite {
 		return nil
 	}
-	pending := func() (bool, error) {
-		var behind bool
-		err := s.R.WithContext(ctx).Raw(`SELECT (SELECT through FROM search_index_state WHERE id = 1) < (SELECT COALESCE(MAX(id), 0) FROM submitted_answers)`).Row().Scan(&behind)
+	return catchUp(&s.searchMu, func() (behind bool, err error) {
+		err = s.R.WithContext(ctx).Raw(`SELECT (SELECT through FROM search_index_state WHERE id = 1) < (SELECT COALESCE(MAX(id), 0) FROM submitted_answers)`).Row().Scan(&behind)
 		return behind, err
-	}
+	}, func() error {
+		_, err := s.IndexSearch(ctx)
+		return err
+	})
+}
+
+// catchUp runs work before a read that needs it done (a tally fold, the
+// search indexer): only when pending, read first, says there is some, and
+// one at a time under mu, so that concurrent readers wait for one run
+// instead of queueing one each.
+func catchUp(mu *sync.Mutex, pending func() (bool, error), work func() error) error {
 	if ok, err := pending(); err != nil || !ok {
 		return err
 	}
-	s.searchMu.Lock()
-	defer s.searchMu.Unlock()
+	mu.Lock()
+	defer mu.Unlock()
 	if ok, err := pending(); err != nil || !ok {
 		return err
 	}
-	_, err := s.IndexSearch(ctx)
-	return err
+	return work()
 }

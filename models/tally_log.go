@@ -318,20 +318,12 @@ func (s *Store) foldTallies(ctx context.Context) error {
 	if s.Dialect != SQLite {
 		return nil
 	}
-	pending := func() (bool, error) {
+	return catchUp(&s.foldMu, func() (bool, error) {
 		var n int64
 		err := s.R.WithContext(ctx).Raw("SELECT COUNT(*) FROM (SELECT 1 FROM tally_log LIMIT 1) x").Scan(&n).Error
 		return n > 0, err
-	}
-	if ok, err := pending(); err != nil || !ok {
+	}, func() error {
+		_, err := s.CompactTallies(ctx)
 		return err
-	}
-	// Concurrent readers wait for one fold instead of queueing one each.
-	s.foldMu.Lock()
-	defer s.foldMu.Unlock()
-	if ok, err := pending(); err != nil || !ok {
-		return err
-	}
-	_, err := s.CompactTallies(ctx)
-	return err
+	})
 }
