@@ -728,7 +728,7 @@ func (s *Store) SaveAnswers(ctx context.Context, j *Journey, version int, vals [
 				return ErrStaleVersion
 			}
 			resp = Response{RespondentID: j.Respondent.ID, RoundID: j.Round.ID, Status: ResponseDraft, Version: 1, CreatedAt: now, UpdatedAt: now}
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&resp).Error; err != nil {
+			if err := insertResponse(tx, &resp); err != nil {
 				return err
 			}
 			if resp.ID == 0 {
@@ -857,7 +857,7 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 		err := takeResponse(tx, s.Dialect, j.Respondent.ID, j.Round.ID, true, &resp)
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			nr := Response{RespondentID: j.Respondent.ID, RoundID: j.Round.ID, Status: ResponseDraft, Version: 0, CreatedAt: now, UpdatedAt: now}
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&nr).Error; err != nil {
+			if err := insertResponse(tx, &nr); err != nil {
 				return err
 			}
 			err = takeResponse(tx, s.Dialect, j.Respondent.ID, j.Round.ID, true, &resp)
@@ -973,6 +973,19 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 	j.Response, j.Answers, j.Receipt = &resp, sub.Answers, sub.Receipt
 	inv.Status, inv.SubmittedAt = InvSubmitted, &now
 	return sub, nil
+}
+
+// insertResponse creates r unless the respondent already has a response
+// in the round (then r.ID stays 0). Plain SQL: the first save of every
+// respondent runs it, in the single writer on SQLite.
+func insertResponse(tx *gorm.DB, r *Response) error {
+	err := queryRowDirect(tx, `INSERT INTO responses (respondent_id, round_id, status, version, unsubmitted_changes, submitted_at, created_at, updated_at)
+VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id`,
+		r.RespondentID, r.RoundID, r.Status, r.Version, r.UnsubmittedChanges, r.SubmittedAt, r.CreatedAt, r.UpdatedAt).Scan(&r.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	return err
 }
 
 // takeResponse reads the response of a respondent in a round into r, or
