@@ -681,8 +681,12 @@ func (c cpuSnap) sub(o cpuSnap) cpuSnap {
 func (c cpuSnap) per(units int) string {
 	n := float64(max(1, units))
 	other := c.busy - c.servers - c.pg - c.driver
-	return fmt.Sprintf("CPU per submission: app %.1f ms, PostgreSQL %.1f ms, load driver %.1f ms, other processes %.1f ms; machine busy %.0f%% of %d cores; WAL %.1f kB per submission (whole server)",
-		ms(c.servers)/n, ms(c.pg)/n, ms(c.driver)/n, ms(other)/n, 100*float64(c.busy)/float64(max(1, c.total)), runtime.NumCPU(), float64(c.wal)/1024/n)
+	s := fmt.Sprintf("CPU per submission: app %.1f ms, PostgreSQL %.1f ms, load driver %.1f ms, other processes %.1f ms; machine busy %.0f%% of %d cores",
+		ms(c.servers)/n, ms(c.pg)/n, ms(c.driver)/n, ms(other)/n, 100*float64(c.busy)/float64(max(1, c.total)), runtime.NumCPU())
+	if c.wal > 0 { // measured on PostgreSQL only
+		s += fmt.Sprintf("; PostgreSQL WAL %.1f kB per submission (whole server)", float64(c.wal)/1024/n)
+	}
+	return s
 }
 
 // pgTableStats logs the busiest tables of the run (rows written, scans),
