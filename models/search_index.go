@@ -69,6 +69,10 @@ func (s *Store) IndexSearch(ctx context.Context) (int64, error) {
 	if s.Dialect != SQLite {
 		return 0, nil
 	}
+	// Read first: an idle server does not write (and fsync) every second.
+	if ok, err := s.searchPending(ctx); err != nil || !ok {
+		return 0, err
+	}
 	var total int64
 	for {
 		var added int64
@@ -115,13 +119,18 @@ func (s *Store) catchUpSearch(ctx context.Context) error {
 	if s.Dialect != SQLite {
 		return nil
 	}
-	return catchUp(&s.searchMu, func() (behind bool, err error) {
-		err = s.R.WithContext(ctx).Raw(`SELECT (SELECT through FROM search_index_state WHERE id = 1) < (SELECT COALESCE(MAX(id), 0) FROM submitted_answers)`).Row().Scan(&behind)
-		return behind, err
-	}, func() error {
+	return catchUp(&s.searchMu, func() (bool, error) { return s.searchPending(ctx) }, func() error {
 		_, err := s.IndexSearch(ctx)
 		return err
 	})
+}
+
+// searchPending reads whether the indexer has anything to do: answers
+// submitted since it last ran, or deleted ones to drop.
+func (s *Store) searchPending(ctx context.Context) (pending bool, err error) {
+	err = s.R.WithContext(ctx).Raw(`SELECT (SELECT through FROM search_index_state WHERE id = 1) < (SELECT COALESCE(MAX(id), 0) FROM submitted_answers)
+	OR EXISTS (SELECT 1 FROM search_index_drops)`).Row().Scan(&pending)
+	return pending, err
 }
 
 // catchUp runs work before a read that needs it done (a tally fold, the

@@ -93,4 +93,10 @@ func TestSearchIndexFollowsSubmits(t *testing.T) {
 	if inIndex != open || open != 7 {
 		t.Fatalf("the index holds %d documents for %d open answers (want 7)", inIndex, open)
 	}
+	// With nothing to index, the indexer (every second on a server) does
+	// not write.
+	before := s.Batches()
+	if n, err := s.IndexSearch(ctx); err != nil || n != 0 || s.Batches() != before {
+		t.Fatalf("an idle indexer run: added %d, %v, %d transactions", n, err, s.Batches()-before)
+	}
 }
