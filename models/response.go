@@ -230,12 +230,35 @@ func DecodeAnswer(q *Question, raw string) any {
 			return v
 		}
 	default:
+		if v, ok := plainJSONString(raw); ok {
+			return v
+		}
 		var v string
 		if json.Unmarshal([]byte(raw), &v) == nil {
 			return v
 		}
 	}
 	return nil
+}
+
+// plainJSONString reads a JSON string that holds no escape, the common
+// case, without the JSON decoder (every page and submit decodes each
+// stored answer): its text is what lies between the quotes. ok is false
+// for anything else, which the decoder then reads (or refuses).
+func plainJSONString(raw string) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	body := raw[1 : len(raw)-1]
+	for i := 0; i < len(body); i++ {
+		if c := body[i]; c == '"' || c == '\\' || c < 0x20 {
+			return "", false
+		}
+	}
+	if !utf8.ValidString(body) {
+		return "", false
+	}
+	return body, true
 }
 
 // FormatNumber writes a number the way submitted_answers.value keeps it.
