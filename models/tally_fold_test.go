@@ -40,4 +40,10 @@ func TestTallyFoldFromAnOldReadCountsOnce(t *testing.T) {
 		t.Fatalf("the fold from an old read folded %d log rows, want the 1 written since", n)
 	}
 	assertTalliesEqualRecount(t, s, c.ID)
+	// With the log empty, the fold (every second on a server) does not
+	// write.
+	before := s.Batches()
+	if n, err := s.CompactTallies(ctx); err != nil || n != 0 || s.Batches() != before {
+		t.Fatalf("a fold of an empty log: %d rows, %v, %d transactions", n, err, s.Batches()-before)
+	}
 }
