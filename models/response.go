@@ -908,24 +908,14 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 				answers[a.QuestionID] = a.Value
 			}
 		}
-		var newRows, oldRows, toInsert []SubmittedAnswer
-		var del []int64
+		var plan submitRows
 		var before *Respondent
 		if fast {
-			newRows, oldRows, del, toInsert = pre.newRows, pre.oldRows, pre.del, pre.toInsert
-		} else {
-			var err error
-			if newRows, err = submittedRows(j, resp.ID, answers); err != nil {
-				return err
-			}
-			toInsert = newRows
-			if resp.Status == ResponseSubmitted {
-				if oldRows, err = submittedRowsOf(tx, resp.ID); err != nil {
-					return err
-				}
-				del, toInsert = changedRows(oldRows, newRows)
-			}
+			plan = pre.submitRows
+		} else if plan, err = planSubmitRows(tx, j, resp.ID, resp.Status == ResponseSubmitted, answers); err != nil {
+			return err
 		}
+		newRows, oldRows, del, toInsert := plan.newRows, plan.oldRows, plan.del, plan.toInsert
 		if resp.Status == ResponseSubmitted {
 			// A resubmission replaces the rows of the questions whose
 			// answer changed and keeps the others (and their place in the
@@ -1076,6 +1066,33 @@ func submittedRows(j *Journey, responseID int64, answers map[int64]string) ([]Su
 	return rows, errs.Err()
 }
 
+// submitRows are a submit's rows: the new ones and, for a resubmission,
+// the current ones, which of those to delete and which new ones to insert
+// (changedRows).
+type submitRows struct {
+	newRows, oldRows, toInsert []SubmittedAnswer
+	del                        []int64
+}
+
+// planSubmitRows validates answers and works out the submit's rows,
+// reading a resubmitted response's current rows from db.
+func planSubmitRows(db *gorm.DB, j *Journey, responseID int64, resubmit bool, answers map[int64]string) (submitRows, error) {
+	var r submitRows
+	var err error
+	if r.newRows, err = submittedRows(j, responseID, answers); err != nil {
+		return r, err
+	}
+	r.toInsert = r.newRows
+	if !resubmit {
+		return r, nil
+	}
+	if r.oldRows, err = submittedRowsOf(db, responseID); err != nil {
+		return r, err
+	}
+	r.del, r.toInsert = changedRows(r.oldRows, r.newRows)
+	return r, nil
+}
+
 // preparedSubmit is a submit worked out before the write transaction,
 // from the journey as read: the rows to write, the rows they replace and,
 // for a resubmission, the tally change. The writer uses it only if the
@@ -1084,10 +1101,9 @@ func submittedRows(j *Journey, responseID int64, answers map[int64]string) ([]Su
 // changed then. So the single writer spends its time writing, not reading
 // and computing.
 type preparedSubmit struct {
-	status                     string
-	newRows, oldRows, toInsert []SubmittedAnswer
-	del                        []int64
-	deltas                     *tallyDeltas
+	status string
+	submitRows
+	deltas *tallyDeltas
 }
 
 // prepareSubmit prepares the submit of a journey whose answers are
@@ -1100,20 +1116,21 @@ func (s *Store) prepareSubmit(ctx context.Context, j *Journey, kinds map[int64]s
 		return nil, nil
 	}
 	p := &preparedSubmit{status: j.Response.Status}
+	// The current rows are read after the journey: if the version is
+	// unchanged inside the transaction, no submit came in between, and
+	// these are the rows.
 	var err error
-	if p.newRows, err = submittedRows(j, j.Response.ID, j.Answers); err != nil {
+	p.submitRows, err = planSubmitRows(s.R.WithContext(ctx), j, j.Response.ID, p.status == ResponseSubmitted, j.Answers)
+	var invalid FieldErrors
+	if errors.As(err, &invalid) {
 		return nil, nil
 	}
-	p.toInsert = p.newRows
+	if err != nil {
+		return nil, err
+	}
 	if p.status != ResponseSubmitted {
 		return p, nil
 	}
-	// Read after the journey: if the version is unchanged inside the
-	// transaction, no submit came in between, and these are the rows.
-	if p.oldRows, err = submittedRowsOf(s.R.WithContext(ctx), j.Response.ID); err != nil {
-		return nil, err
-	}
-	p.del, p.toInsert = changedRows(p.oldRows, p.newRows)
 	p.deltas = s.resubmitDeltas(TallyChange{ConsultationID: j.Consultation.ID, RoundID: j.Round.ID,
 		Before: j.Respondent, After: j.Respondent, Old: p.oldRows, New: p.newRows, Kinds: kinds})
 	if s.Dialect == SQLite {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -494,8 +495,9 @@ func (s *Store) runBatch(tx *gorm.DB, batch []*writeReq, results []error, savepo
 			}
 			pending = tallyLog{}
 		}
-		sp := fmt.Sprintf("w%d", i)
+		var sp string
 		if savepoints {
+			sp = "w" + strconv.Itoa(i)
 			if err := tx.Exec("SAVEPOINT " + sp).Error; err != nil {
 				results[i] = err
 				continue
