@@ -19,7 +19,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	createScratch(t, s)
 	ctx := context.Background()
 	for i := range 50 {
-		if err := s.Write(ctx, func(tx *gorm.DB) error { return tx.Exec("INSERT INTO scratch (n) VALUES (?)", i).Error }); err != nil {
+		if err := writeScratch(ctx, s, i); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -35,7 +35,7 @@ func TestBackupWhileWriting(t *testing.T) {
 				return
 			default:
 			}
-			if err := s.Write(ctx, func(tx *gorm.DB) error { return tx.Exec("INSERT INTO scratch (n) VALUES (?)", i).Error }); err != nil {
+			if err := writeScratch(ctx, s, i); err != nil {
 				t.Error(err)
 				return
 			}

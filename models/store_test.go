@@ -23,6 +23,11 @@ func createScratch(t *testing.T, s *models.Store) {
 	}
 }
 
+// writeScratch writes the scratch row n through Write.
+func writeScratch(ctx context.Context, s *models.Store, n int) error {
+	return s.Write(ctx, func(tx *gorm.DB) error { return tx.Exec("INSERT INTO scratch (n) VALUES (?)", n).Error })
+}
+
 func countScratch(t *testing.T, s *models.Store, where string, args ...any) int64 {
 	t.Helper()
 	var n int64
@@ -46,9 +51,7 @@ func TestWriteManyConcurrentAllCommit(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs <- s.Write(context.Background(), func(tx *gorm.DB) error {
-					return tx.Exec("INSERT INTO scratch (n) VALUES (?)", i).Error
-				})
+				errs <- writeScratch(context.Background(), s, i)
 			}()
 		}
 		wg.Wait()
@@ -138,9 +141,7 @@ func TestWriteFailureRollsBackOnlyItsOwnChanges(t *testing.T) {
 			}
 		}
 		// The store still works after the failures.
-		if err := s.Write(context.Background(), func(tx *gorm.DB) error {
-			return tx.Exec("INSERT INTO scratch (n) VALUES (2000)").Error
-		}); err != nil {
+		if err := writeScratch(context.Background(), s, 2000); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -227,7 +228,7 @@ func TestWriteCancelledContextBeforeQueue(t *testing.T) {
 	createScratch(t, s)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := s.Write(ctx, func(tx *gorm.DB) error { return tx.Exec("INSERT INTO scratch (n) VALUES (1)").Error })
+	err := writeScratch(ctx, s, 1)
 	if err == nil {
 		t.Fatal("a cancelled write reported success")
 	}
@@ -248,9 +249,7 @@ func BenchmarkWrite(b *testing.B) {
 				b.Fatal(err)
 			}
 			write := func(i int) {
-				if err := s.Write(context.Background(), func(tx *gorm.DB) error {
-					return tx.Exec("INSERT INTO scratch (n) VALUES (?)", i).Error
-				}); err != nil {
+				if err := writeScratch(context.Background(), s, i); err != nil {
 					b.Error(err)
 				}
 			}

@@ -33,9 +33,7 @@ func TestWriteAcknowledgedOnlyAfterWALSync(t *testing.T) {
 	syncs := s.WALSyncs()
 	first := make(chan error, 1)
 	go func() {
-		first <- s.Write(context.Background(), func(tx *gorm.DB) error {
-			return tx.Exec("INSERT INTO scratch (n) VALUES (1)").Error
-		})
+		first <- writeScratch(context.Background(), s, 1)
 	}()
 	<-inSync // committed; its fsync is under way and held
 	select {
@@ -50,9 +48,7 @@ func TestWriteAcknowledgedOnlyAfterWALSync(t *testing.T) {
 	// The writer is free: a second write commits while the fsync waits.
 	second := make(chan error, 1)
 	go func() {
-		second <- s.Write(context.Background(), func(tx *gorm.DB) error {
-			return tx.Exec("INSERT INTO scratch (n) VALUES (2)").Error
-		})
+		second <- writeScratch(context.Background(), s, 2)
 	}()
 	deadline := time.Now().Add(5 * time.Second)
 	for countScratch(t, s, "n = 2") == 0 {
@@ -88,16 +84,12 @@ func TestFailedWALSyncRefusesTheWrite(t *testing.T) {
 		}
 		return nil
 	})
-	err := s.Write(context.Background(), func(tx *gorm.DB) error {
-		return tx.Exec("INSERT INTO scratch (n) VALUES (1)").Error
-	})
+	err := writeScratch(context.Background(), s, 1)
 	if !errors.Is(err, models.ErrNotDurable) {
 		t.Fatalf("write whose fsync failed: %v, want ErrNotDurable", err)
 	}
 	fail = false
-	if err := s.Write(context.Background(), func(tx *gorm.DB) error {
-		return tx.Exec("INSERT INTO scratch (n) VALUES (2)").Error
-	}); err != nil {
+	if err := writeScratch(context.Background(), s, 2); err != nil {
 		t.Fatalf("write after the disk recovered: %v", err)
 	}
 }
@@ -125,9 +117,7 @@ func TestCheckpointerCopiesTheWALBack(t *testing.T) {
 	// back, all of it in the WAL when committed.
 	big := strings.Repeat("x", 64<<10)
 	for i := range 64 {
-		if err := s.Write(context.Background(), func(tx *gorm.DB) error {
-			return tx.Exec("INSERT INTO scratch (n) VALUES (?)", i).Error
-		}); err != nil {
+		if err := writeScratch(context.Background(), s, i); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Write(context.Background(), func(tx *gorm.DB) error {
@@ -267,9 +257,7 @@ func TestBulkLoadSkipsTheFsync(t *testing.T) {
 	createScratch(t, s)
 	write := func(n int) {
 		t.Helper()
-		if err := s.Write(context.Background(), func(tx *gorm.DB) error {
-			return tx.Exec("INSERT INTO scratch (n) VALUES (?)", n).Error
-		}); err != nil {
+		if err := writeScratch(context.Background(), s, n); err != nil {
 			t.Fatal(err)
 		}
 	}
