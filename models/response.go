@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -926,6 +927,9 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 					return err
 				}
 			}
+			if err := updateSubmitted(tx, plan.toUpdate); err != nil {
+				return err
+			}
 			before = j.Respondent
 		}
 		if err := insertSubmitted(tx, toInsert); err != nil {
@@ -1067,11 +1071,11 @@ func submittedRows(j *Journey, responseID int64, answers map[int64]string) ([]Su
 }
 
 // submitRows are a submit's rows: the new ones and, for a resubmission,
-// the current ones, which of those to delete and which new ones to insert
-// (changedRows).
+// the current ones, which of those to delete, which to rewrite in place
+// and which new ones to insert (changedRows).
 type submitRows struct {
-	newRows, oldRows, toInsert []SubmittedAnswer
-	del                        []int64
+	newRows, oldRows, toInsert, toUpdate []SubmittedAnswer
+	del                                  []int64
 }
 
 // planSubmitRows validates answers and works out the submit's rows,
@@ -1089,7 +1093,10 @@ func planSubmitRows(db *gorm.DB, j *Journey, responseID int64, resubmit bool, an
 	if r.oldRows, err = submittedRowsOf(db, responseID); err != nil {
 		return r, err
 	}
-	r.del, r.toInsert = changedRows(r.oldRows, r.newRows)
+	r.del, r.toUpdate, r.toInsert = changedRows(r.oldRows, r.newRows, func(id int64) bool {
+		q := j.Question(id)
+		return q != nil && q.Kind != QLongText && q.Kind != QShortText
+	})
 	return r, nil
 }
 
@@ -1214,12 +1221,20 @@ func sameAnswers(a, b map[int64]string) bool {
 }
 
 // changedRows compares a response's submitted rows (in id order) with
-// the rows of its new submission, question by question: it returns the
-// ids of the old rows of every question whose rows differ in any way
-// (values, matrix rows, number, order) and the new rows of those
-// questions, so that a question's rows are always replaced together and
-// keep their order.
-func changedRows(old, new []SubmittedAnswer) (del []int64, ins []SubmittedAnswer) {
+// the rows of its new submission, question by question. The rows of a
+// question whose rows differ in any way (values, matrix rows, number,
+// order) are replaced together and keep their order: when inPlace says
+// so for the question, its first new rows take over the ids of its old
+// ones of the same row key (upd: the new rows, with those ids), the old rows left over are
+// deleted (del) and the new rows left over inserted (ins); otherwise all
+// its old rows are deleted and all its new rows inserted.
+//
+// Rewriting a row in place costs the table one change, where a delete
+// and an insert also change each of its three indexes twice. It is kept
+// to closed questions: an open answer's new text gets a new row, which
+// the search indexer picks up in the background (an update of indexed
+// text would re-index it inside the write).
+func changedRows(old, new []SubmittedAnswer, inPlace func(questionID int64) bool) (del []int64, upd, ins []SubmittedAnswer) {
 	type rowKey struct {
 		row, value string
 		num        float64
@@ -1255,17 +1270,53 @@ func changedRows(old, new []SubmittedAnswer) (del []int64, ins []SubmittedAnswer
 		}
 		return true
 	}
+	// kept[q] is how many of a changed question's old rows are rewritten.
+	kept := map[int64]int{}
+	for _, q := range order {
+		b, a := before[q], after[q]
+		if same(b, a) {
+			continue
+		}
+		k := 0
+		if inPlace(q) {
+			// Only rows of the same row key: the index on it stays as it is.
+			for k < min(len(b), len(a)) && b[k].RowKey == a[k].RowKey {
+				k++
+			}
+		}
+		kept[q] = k
+		for i, r := range a[:k] {
+			r.ID = b[i].ID
+			upd = append(upd, r)
+		}
+		ins = append(ins, a[k:]...)
+	}
+	seen := map[int64]int{}
 	for _, r := range old {
-		if !same(before[r.QuestionID], after[r.QuestionID]) {
+		q := r.QuestionID
+		if same(before[q], after[q]) {
+			continue
+		}
+		if seen[q]++; seen[q] > kept[q] {
 			del = append(del, r.ID)
 		}
 	}
-	for _, q := range order {
-		if !same(before[q], after[q]) {
-			ins = append(ins, after[q]...)
+	return del, upd, ins
+}
+
+// updateSubmitted rewrites submitted rows in place (changedRows: their
+// row keys are unchanged, so are the indexes).
+func updateSubmitted(tx *gorm.DB, rows []SubmittedAnswer) error {
+	for _, r := range rows {
+		n, err := execDirect(tx, "UPDATE submitted_answers SET value = ?, num = ? WHERE id = ?", r.Value, r.Num, r.ID)
+		if err != nil {
+			return err
+		}
+		if n != 1 {
+			return fmt.Errorf("submitted answer %d is gone", r.ID)
 		}
 	}
-	return del, ins
+	return nil
 }
 
 // execRows runs INSERT statements of up to 500 rows each (plain SQL: GORM's

@@ -13,9 +13,11 @@ import (
 )
 
 // TestResubmitReplacesOnlyChangedQuestions: a resubmission keeps the
-// submitted rows of unchanged answers (same ids, still found by search)
-// and replaces those of changed ones; what was submitted reads back as
-// the new answers and the tallies equal a recount, on both databases.
+// submitted rows of unchanged answers (same ids, still found by search),
+// rewrites those of changed closed answers in place (same ids, new
+// values; surplus rows deleted) and gives changed text new rows; what was
+// submitted reads back as the new answers, search finds the new text and
+// not the old, and the tallies equal a recount, on both databases.
 func TestResubmitReplacesOnlyChangedQuestions(t *testing.T) {
 	modeltest.Stores(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
@@ -39,25 +41,41 @@ func TestResubmitReplacesOnlyChangedQuestions(t *testing.T) {
 			}
 			return j, ids
 		}
+		search := func(q string) int64 {
+			t.Helper()
+			_, total, err := s.ListAnswers(ctx, c.ID, models.AnswerFilter{Q: q}, 0, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return total
+		}
 		_, first := submit(fmt.Sprintf(`{"%d":"Water matters most","%d":["a","b"],"%d":7}`, text.ID, multi.ID, num.ID))
 		_, second := submit(fmt.Sprintf(`{"%d":"Water matters most","%d":["a","c"],"%d":7.5}`, text.ID, multi.ID, num.ID))
 		if fmt.Sprint(first[text.ID]) != fmt.Sprint(second[text.ID]) {
 			t.Fatalf("the unchanged text got new rows: %v → %v", first[text.ID], second[text.ID])
 		}
-		if fmt.Sprint(first[multi.ID]) == fmt.Sprint(second[multi.ID]) || fmt.Sprint(first[num.ID]) == fmt.Sprint(second[num.ID]) {
-			t.Fatalf("changed answers kept their rows: multi %v → %v, number %v → %v", first[multi.ID], second[multi.ID], first[num.ID], second[num.ID])
+		if fmt.Sprint(first[multi.ID]) != fmt.Sprint(second[multi.ID]) || fmt.Sprint(first[num.ID]) != fmt.Sprint(second[num.ID]) {
+			t.Fatalf("changed closed answers were not rewritten in place: multi %v → %v, number %v → %v", first[multi.ID], second[multi.ID], first[num.ID], second[num.ID])
 		}
-		found, total, err := s.ListAnswers(ctx, c.ID, models.AnswerFilter{Q: "water"}, 0, 10)
-		if err != nil {
-			t.Fatal(err)
+		if n := search("water"); n != 1 {
+			t.Fatalf("search after the resubmission found %d answers, want 1", n)
 		}
-		if total != 1 || len(found) != 1 || found[0].Text != "Water matters most" {
-			t.Fatalf("search after the resubmission: %d %+v", total, found)
+		// New text gets a new row; a shorter multi-choice keeps its first row.
+		_, third := submit(fmt.Sprintf(`{"%d":"Clean air matters most","%d":["b"],"%d":7.5}`, text.ID, multi.ID, num.ID))
+		if len(third[text.ID]) != 1 || third[text.ID][0] == second[text.ID][0] {
+			t.Fatalf("changed text kept its row: %v → %v", second[text.ID], third[text.ID])
 		}
+		if fmt.Sprint(third[multi.ID]) != fmt.Sprint(second[multi.ID][:1]) {
+			t.Fatalf("multi-choice from two options to one: rows %v → %v", second[multi.ID], third[multi.ID])
+		}
+		if n, m := search("air"), search("water"); n != 1 || m != 0 {
+			t.Fatalf("search after the text changed: %d for the new text, %d for the old", n, m)
+		}
+		assertTalliesEqualRecount(t, s, c.ID)
 		// Clearing an answer removes its rows.
-		_, third := submit(fmt.Sprintf(`{"%d":null}`, multi.ID))
-		if len(third[multi.ID]) != 0 || len(third[text.ID]) != 1 {
-			t.Fatalf("after clearing the multi-choice: %v", third)
+		_, fourth := submit(fmt.Sprintf(`{"%d":null}`, multi.ID))
+		if len(fourth[multi.ID]) != 0 || len(fourth[text.ID]) != 1 {
+			t.Fatalf("after clearing the multi-choice: %v", fourth)
 		}
 		assertTalliesEqualRecount(t, s, c.ID)
 	})
