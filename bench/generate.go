@@ -198,6 +198,14 @@ func Generate(ctx context.Context, s *models.Store, cfg GenConfig) (_ *GenResult
 		defer s.Write(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
 			return tx.Exec("PRAGMA cache_size=-" + strconv.Itoa(models.WriterCacheKiB)).Error
 		})
+		// The writer keeps statement journals in memory (models'
+		// sqliteWriterDriver); a load's statements are big enough for
+		// theirs to go to a file. Only outside a transaction, hence the
+		// writer handle.
+		if err := s.WriterDB().WithContext(ctx).Exec("PRAGMA temp_store = FILE").Error; err != nil {
+			return nil, err
+		}
+		defer s.WriterDB().WithContext(context.WithoutCancel(ctx)).Exec("PRAGMA temp_store = MEMORY")
 		if !cfg.Durable {
 			// No fsync while loading: a crash mid-load loses the load
 			// (rerun it), never a request's write, since nothing else

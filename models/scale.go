@@ -138,7 +138,8 @@ func (s *Store) CompactTallies(ctx context.Context) (int64, error) {
 			return 0, err
 		}
 		var folded int64
-		err = s.Write(ctx, func(tx *gorm.DB) error {
+		// Rerunnable, as the indexer's write (search_index.go).
+		err = s.writeRerunnable(ctx, func(tx *gorm.DB) error {
 			var err error
 			folded, err = foldTallyLog(tx, read)
 			return err

@@ -77,7 +77,10 @@ func (s *Store) IndexSearch(ctx context.Context) (int64, error) {
 	for {
 		var added int64
 		var more bool
-		err := s.Write(ctx, func(tx *gorm.DB) error {
+		// Rerunnable (it sets added and more afresh): a batch of such
+		// writes runs without savepoints, whose journal would hold a copy
+		// of every index page this write changes.
+		err := s.writeRerunnable(ctx, func(tx *gorm.DB) error {
 			added, more = 0, false
 			var through, top int64
 			if err := tx.Raw(`SELECT through FROM search_index_state WHERE id = 1`).Row().Scan(&through); err != nil {

@@ -37,8 +37,26 @@ import (
 // what our queries want), and the prepared-statement cache works.
 const sqliteDriver = "sqlite3_focal"
 
+// sqliteWriterDriver is the same for the single writer's connection,
+// which also keeps its statement journals in memory (temp_store=MEMORY).
+// A statement journal holds a copy of each page a statement changes, so
+// that the statement alone can be undone; past 64 KiB SQLite moves it to
+// a temporary file. The writer's once-a-second tally fold and search
+// indexer passed that size every time, and then cost the writer a write
+// system call for each page they changed. Only the writer: on the read
+// connections temp_store=MEMORY would also hold an export's or a
+// recount's temporary tables in memory.
+const sqliteWriterDriver = "sqlite3_focal_writer"
+
 func init() {
 	sql.Register(sqliteDriver, &sqlite3.SQLiteDriver{ConnectHook: enableQPSG})
+	sql.Register(sqliteWriterDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		if err := enableQPSG(c); err != nil {
+			return err
+		}
+		_, err := c.Exec("PRAGMA temp_store = MEMORY", nil)
+		return err
+	}})
 }
 
 // sqliteDialector is GORM's SQLite dialector on the named driver.

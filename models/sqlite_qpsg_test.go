@@ -49,3 +49,25 @@ func TestSQLiteConnectionsHaveQPSG(t *testing.T) {
 		t.Fatalf("QPSG %d on a plain driver connection, want 0 (SQLite's default)", on)
 	}
 }
+
+// The writer keeps its statement journals in memory (temp_store=MEMORY,
+// 2); the readers keep SQLite's default (0), so that an export's or a
+// recount's temporary tables do not grow in memory.
+func TestSQLiteWriterTempStoreInMemory(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "t.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var w, r int
+	if err := s.w.WithContext(ctx).Raw("PRAGMA temp_store").Row().Scan(&w); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.R.WithContext(ctx).Raw("PRAGMA temp_store").Row().Scan(&r); err != nil {
+		t.Fatal(err)
+	}
+	if w != 2 || r != 0 {
+		t.Fatalf("temp_store on the writer %d, on a reader %d; want 2 and 0", w, r)
+	}
+}

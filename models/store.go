@@ -154,7 +154,7 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		// each reader a small one, so the process's SQLite memory stays
 		// bounded however much a read walks (an export, a recount).
 		common := "_foreign_keys=on&_busy_timeout=10000&_journal_mode=WAL&_stmt_cache_size=256"
-		w, err := gorm.Open(sqliteDialector(sqliteDriver, "file:"+uriPath(dsn)+"?"+common+"&_synchronous="+WriterSynchronous+"&_cache_size=-"+itoa(WriterCacheKiB)+"&_txlock=immediate"), cfg)
+		w, err := gorm.Open(sqliteDialector(sqliteWriterDriver, "file:"+uriPath(dsn)+"?"+common+"&_synchronous="+WriterSynchronous+"&_cache_size=-"+itoa(WriterCacheKiB)+"&_txlock=immediate"), cfg)
 		if err != nil {
 			return nil, fmt.Errorf("open SQLite %q: %w", dsn, err)
 		}
