@@ -662,13 +662,22 @@ var (
 
 func loadReceiptTemplates() {
 	receiptOnce.Do(func() {
-		funcs := map[string]any{"T": func(l *i18n.Localizer, id string, kv ...any) string { return l.T(id, kv...) }}
-		receiptText, receiptErr = texttemplate.New("respond_receipt.txt").Funcs(funcs).ParseFS(templates.FS, "email/respond_receipt.txt")
+		receiptText, receiptErr = texttemplate.New("respond_receipt.txt").ParseFS(templates.FS, "email/respond_receipt.txt")
 		if receiptErr != nil {
 			return
 		}
-		receiptHTML, receiptErr = htmltemplate.New("respond_receipt.html").Funcs(funcs).ParseFS(templates.FS, "email/respond_receipt.html")
+		receiptHTML, receiptErr = htmltemplate.New("respond_receipt.html").ParseFS(templates.FS, "email/respond_receipt.html")
 	})
+}
+
+// receiptData is what the receipt mail's templates print, every text
+// already translated into the participant's language.
+type receiptData struct {
+	Lang, Dir, Title, Greeting, Intro string
+	CodeLabel, Receipt, AtLabel, At   string
+	EditUntil, Link, YourAnswers      string
+	NoAnswer, Footer                  string
+	Lines                             []AnswerLine
 }
 
 // submit submits the journey's response, queuing the receipt mail (in
@@ -690,13 +699,19 @@ func (h *Handler) submit(c echo.Context, j *models.Journey, tok string) (*models
 	}
 	cid := j.Consultation.ID
 	invID := j.Invitation.ID
+	// Translated here, once: the templates only print (a translation
+	// called from a template cost a reflective call each).
+	texts := receiptData{Lang: l.Lang(), Dir: l.Dir(), Title: l.T("respond.receipt_title"),
+		Greeting:  l.T("respond.mail_greeting", "Name", part.Name),
+		Intro:     l.T("respond.mail_intro", "Consultation", j.Consultation.Title, "Round", j.Round.Title),
+		CodeLabel: l.T("respond.receipt_code"), AtLabel: l.T("respond.submitted_at"), Link: link,
+		YourAnswers: l.T("respond.your_answers"), NoAnswer: l.T("respond.no_answer"), Footer: l.T("respond.mail_footer")}
+	if j.Round.ClosesAt != nil {
+		texts.EditUntil = l.T("respond.mail_edit_until", "ClosesAt", j.Round.ClosesAt.UTC().Format("2006-01-02 15:04 UTC"))
+	}
 	mail := func(sub *models.Submission) (*models.OutboxMessage, error) {
-		data := map[string]any{"L": l, "Name": part.Name, "Consultation": j.Consultation.Title, "Round": j.Round.Title,
-			"Receipt": sub.Receipt, "At": sub.At.UTC().Format("2006-01-02 15:04 UTC"), "Lines": h.answerLines(l, j, sub.Answers),
-			"Link": link, "ClosesAt": ""}
-		if j.Round.ClosesAt != nil {
-			data["ClosesAt"] = j.Round.ClosesAt.UTC().Format("2006-01-02 15:04 UTC")
-		}
+		data := texts
+		data.Receipt, data.At, data.Lines = sub.Receipt, sub.At.UTC().Format("2006-01-02 15:04 UTC"), h.answerLines(l, j, sub.Answers)
 		var txt, html bytes.Buffer
 		if err := receiptText.Execute(&txt, data); err != nil {
 			return nil, err

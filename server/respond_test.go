@@ -199,6 +199,12 @@ func TestRespondAPI(t *testing.T) {
 		if len(mails) != 2 || mails[1].ToAddress == "" || !strings.Contains(mails[1].TextBody, "Second thoughts.") || !strings.Contains(mails[1].HTMLBody, "Second thoughts.") || !strings.Contains(mails[1].TextBody, s["receipt"].(string)) {
 			t.Fatalf("receipt mails: %+v", mails)
 		}
+		// Every text translated (no message id left), the page's language set.
+		for _, body := range []string{mails[1].TextBody, mails[1].HTMLBody} {
+			if strings.Contains(body, "respond.") || strings.Contains(body, `lang=""`) || strings.Count(body, "\n") < 8 {
+				t.Fatalf("receipt mail body:\n%s", body)
+			}
+		}
 
 		// Kind and options are locked once answers are submitted; wording is not.
 		qpath := fmt.Sprintf("/api/v1/questions/%d", f.Q["multi_choice"])
