@@ -173,42 +173,83 @@ func (d *tallyDeltas) addCell(round int64, c cell, n int64) {
 
 // addRows counts (sign +1) or uncounts (−1) one response's rows.
 func (d *tallyDeltas) addRows(round int64, c cell, rows []SubmittedAnswer, kinds map[int64]string, sign int64) {
-	d.ensureRound(round)
-	ans, answered := d.answers[round], d.answered[round]
+	rc := newRowCounts()
+	rc.add(rows, kinds, sign)
+	d.addCounts(round, c, rc)
+}
+
+// rowCounts are the counts of one or more responses' rows before they go
+// to a cell: the keys' cells are left empty.
+type rowCounts struct {
+	answers  map[answerKey]tallyDelta
+	answered map[answeredKey]int64
+}
+
+func newRowCounts() rowCounts {
+	return rowCounts{answers: map[answerKey]tallyDelta{}, answered: map[answeredKey]int64{}}
+}
+
+// add counts (sign +1) or uncounts (−1) one response's rows.
+func (rc rowCounts) add(rows []SubmittedAnswer, kinds map[int64]string, sign int64) {
 	seen := map[answeredKey]bool{}
 	for _, r := range rows {
-		kind := kinds[r.QuestionID]
 		if isBlank(r.Value) {
 			continue
 		}
-		scs := scopes(c)
-		n := len(scs)
-		if d.fullOnly {
-			n = 1 // the full cell; its marginals come with compaction
+		switch kind := kinds[r.QuestionID]; {
+		case countedKinds[kind]:
+			k := answerKey{Question: r.QuestionID, Row: r.RowKey, Value: r.Value}
+			v := rc.answers[k]
+			v.count += sign
+			rc.answers[k] = v
+		case kind == QNumber:
+			k := answerKey{Question: r.QuestionID}
+			v := rc.answers[k]
+			v.count += sign
+			if r.Num != nil {
+				v.total += float64(sign) * *r.Num
+			}
+			rc.answers[k] = v
+		}
+		for _, row := range [2]string{r.RowKey, ""} {
+			k := answeredKey{Question: r.QuestionID, Row: row}
+			if !seen[k] {
+				seen[k] = true
+				rc.answered[k] += sign
+			}
+		}
+	}
+}
+
+// addCounts adds rc's counts that are not zero to cell c in round and,
+// unless fullOnly, to its marginals (scopes).
+func (d *tallyDeltas) addCounts(round int64, c cell, rc rowCounts) {
+	d.ensureRound(round)
+	ans, answered := d.answers[round], d.answered[round]
+	scs := scopes(c)
+	n := len(scs)
+	if d.fullOnly {
+		n = 1 // the full cell; its marginals come with compaction
+	}
+	for k, v := range rc.answers {
+		if v.count == 0 && v.total == 0 {
+			continue
 		}
 		for _, sc := range scs[:n] {
-			switch {
-			case countedKinds[kind]:
-				k := answerKey{r.QuestionID, r.RowKey, r.Value, sc}
-				v := ans[k]
-				v.count += sign
-				ans[k] = v
-			case kind == QNumber:
-				k := answerKey{r.QuestionID, "", "", sc}
-				v := ans[k]
-				v.count += sign
-				if r.Num != nil {
-					v.total += float64(sign) * *r.Num
-				}
-				ans[k] = v
-			}
-			for _, row := range []string{r.RowKey, ""} {
-				ak := answeredKey{r.QuestionID, row, sc}
-				if !seen[ak] {
-					seen[ak] = true
-					answered[ak] += sign
-				}
-			}
+			k.cell = sc
+			w := ans[k]
+			w.count += v.count
+			w.total += v.total
+			ans[k] = w
+		}
+	}
+	for k, v := range rc.answered {
+		if v == 0 {
+			continue
+		}
+		for _, sc := range scs[:n] {
+			k.cell = sc
+			answered[k] += v
 		}
 	}
 }
@@ -285,13 +326,16 @@ func (s *Store) newDeltas(consultationID int64) *tallyDeltas {
 // whose cell (demographics) did not change: its old rows out, its new
 // rows in. It needs no database, so the submit works it out before the
 // write transaction. ch.Kinds must be set.
+//
+// The old and new rows are counted against each other first: what is on
+// both sides cancels before it would be spread over the cell's five tally
+// rows, and so does the cell's respondent count.
 func (s *Store) resubmitDeltas(ch TallyChange) *tallyDeltas {
-	cell := cellOf(ch.After)
 	d := s.newDeltas(ch.ConsultationID)
-	d.addCell(ch.RoundID, cell, -1)
-	d.addRows(ch.RoundID, cell, ch.Old, ch.Kinds, -1)
-	d.addCell(ch.RoundID, cell, 1)
-	d.addRows(ch.RoundID, cell, ch.New, ch.Kinds, 1)
+	rc := newRowCounts()
+	rc.add(ch.Old, ch.Kinds, -1)
+	rc.add(ch.New, ch.Kinds, 1)
+	d.addCounts(ch.RoundID, cellOf(ch.After), rc)
 	return d
 }
 
