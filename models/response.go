@@ -1072,12 +1072,10 @@ func submittedRows(j *Journey, responseID int64, answers map[int64]string) ([]Su
 
 // submitRows are a submit's rows: the new ones and, for a resubmission,
 // the current ones, which of those to delete, which to rewrite in place
-// and which new ones to insert, and the questions whose rows change
-// (changedRows).
+// and which new ones to insert (changedRows).
 type submitRows struct {
 	newRows, oldRows, toInsert, toUpdate []SubmittedAnswer
 	del                                  []int64
-	changed                              map[int64]bool
 }
 
 // planSubmitRows validates answers and works out the submit's rows,
@@ -1095,7 +1093,7 @@ func planSubmitRows(db *gorm.DB, j *Journey, responseID int64, resubmit bool, an
 	if r.oldRows, err = submittedRowsOf(db, responseID); err != nil {
 		return r, err
 	}
-	r.del, r.toUpdate, r.toInsert, r.changed = changedRows(r.oldRows, r.newRows, func(id int64) bool {
+	r.del, r.toUpdate, r.toInsert = changedRows(r.oldRows, r.newRows, func(id int64) bool {
 		q := j.Question(id)
 		return q != nil && q.Kind != QLongText && q.Kind != QShortText
 	})
@@ -1140,10 +1138,8 @@ func (s *Store) prepareSubmit(ctx context.Context, j *Journey, kinds map[int64]s
 	if p.status != ResponseSubmitted {
 		return p, nil
 	}
-	// The unchanged questions' rows would count out and back in: only the
-	// changed ones' are counted.
 	p.deltas = s.resubmitDeltas(TallyChange{ConsultationID: j.Consultation.ID, RoundID: j.Round.ID,
-		Before: j.Respondent, After: j.Respondent, Old: rowsOf(p.oldRows, p.changed), New: rowsOf(p.newRows, p.changed), Kinds: kinds})
+		Before: j.Respondent, After: j.Respondent, Old: p.oldRows, New: p.newRows, Kinds: kinds})
 	if s.Dialect == SQLite {
 		p.deltas.encoded = p.deltas.encode() // the writer only appends it
 	}
@@ -1229,16 +1225,17 @@ func sameAnswers(a, b map[int64]string) bool {
 // question whose rows differ in any way (values, matrix rows, number,
 // order) are replaced together and keep their order: when inPlace says
 // so for the question, its first new rows take over the ids of its old
-// ones of the same row key (upd: the new rows, with those ids), the old rows left over are
-// deleted (del) and the new rows left over inserted (ins); otherwise all
-// its old rows are deleted and all its new rows inserted.
+// ones of the same row key (upd: the new rows, with those ids), the old
+// rows left over are deleted (del) and the new rows left over inserted
+// (ins); otherwise all its old rows are deleted and all its new rows
+// inserted.
 //
 // Rewriting a row in place costs the table one change, where a delete
 // and an insert also change each of its three indexes twice. It is kept
 // to closed questions: an open answer's new text gets a new row, which
 // the search indexer picks up in the background (an update of indexed
 // text would re-index it inside the write).
-func changedRows(old, new []SubmittedAnswer, inPlace func(questionID int64) bool) (del []int64, upd, ins []SubmittedAnswer, changed map[int64]bool) {
+func changedRows(old, new []SubmittedAnswer, inPlace func(questionID int64) bool) (del []int64, upd, ins []SubmittedAnswer) {
 	type rowKey struct {
 		row, value string
 		num        float64
@@ -1276,13 +1273,11 @@ func changedRows(old, new []SubmittedAnswer, inPlace func(questionID int64) bool
 	}
 	// kept[q] is how many of a changed question's old rows are rewritten.
 	kept := map[int64]int{}
-	changed = map[int64]bool{}
 	for _, q := range order {
 		b, a := before[q], after[q]
 		if same(b, a) {
 			continue
 		}
-		changed[q] = true
 		k := 0
 		if inPlace(q) {
 			// Only rows of the same row key: the index on it stays as it is.
@@ -1303,23 +1298,11 @@ func changedRows(old, new []SubmittedAnswer, inPlace func(questionID int64) bool
 		if same(before[q], after[q]) {
 			continue
 		}
-		changed[q] = true
 		if seen[q]++; seen[q] > kept[q] {
 			del = append(del, r.ID)
 		}
 	}
-	return del, upd, ins, changed
-}
-
-// rowsOf returns the rows of the given questions.
-func rowsOf(rows []SubmittedAnswer, questions map[int64]bool) []SubmittedAnswer {
-	var out []SubmittedAnswer
-	for _, r := range rows {
-		if questions[r.QuestionID] {
-			out = append(out, r)
-		}
-	}
-	return out
+	return del, upd, ins
 }
 
 // updateSubmitted rewrites submitted rows in place (changedRows: their
