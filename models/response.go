@@ -1306,15 +1306,29 @@ func changedRows(old, new []SubmittedAnswer, inPlace func(questionID int64) bool
 }
 
 // updateSubmitted rewrites submitted rows in place (changedRows: their
-// row keys are unchanged, so are the indexes).
+// row keys are unchanged, so are the indexes), up to 500 rows a
+// statement. The casts type the VALUES columns for PostgreSQL, which
+// would otherwise take the parameters for text.
 func updateSubmitted(tx *gorm.DB, rows []SubmittedAnswer) error {
-	for _, r := range rows {
-		n, err := execDirect(tx, "UPDATE submitted_answers SET value = ?, num = ? WHERE id = ?", r.Value, r.Num, r.ID)
+	for start := 0; start < len(rows); start += 500 {
+		chunk := rows[start:min(start+500, len(rows))]
+		var sb strings.Builder
+		args := make([]any, 0, 3*len(chunk))
+		sb.WriteString("UPDATE submitted_answers SET value = v.column2, num = v.column3 FROM (VALUES ")
+		for i, r := range chunk {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString("(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION))")
+			args = append(args, r.ID, r.Value, r.Num)
+		}
+		sb.WriteString(") AS v WHERE submitted_answers.id = v.column1")
+		n, err := execDirect(tx, sb.String(), args...)
 		if err != nil {
 			return err
 		}
-		if n != 1 {
-			return fmt.Errorf("submitted answer %d is gone", r.ID)
+		if n != int64(len(chunk)) {
+			return fmt.Errorf("%d of %d submitted answers to rewrite are gone", int64(len(chunk))-n, len(chunk))
 		}
 	}
 	return nil
