@@ -8,13 +8,14 @@ import (
 )
 
 // The single SQLite writer's hot statements (every save and submit), and
-// the reads of every respondent request, go to the connection directly: GORM's statement building (it walks the SQL
-// for each placeholder and copies the arguments) took about a tenth of the
-// writer's time. Only for SQL whose arguments are plain values: no slices
-// for "IN ?" (see placeholders), no named arguments, no GORM expressions, and
-// no constraint the caller needs translated (errors come back as the
-// driver gives them). On PostgreSQL, whose placeholders GORM rewrites,
-// they go through GORM as before.
+// the reads of every respondent request, go to the connection directly:
+// GORM's statement building (it walks the SQL for each placeholder and
+// copies the arguments) took about a tenth of the writer's time. Only for
+// SQL whose arguments are plain values: no slices for "IN ?" (see
+// placeholders), no named arguments, no GORM expressions, and no
+// constraint the caller needs translated (errors come back as the driver
+// gives them). On PostgreSQL, whose placeholders GORM rewrites, they go
+// through GORM as before.
 
 // execDirect runs q in tx and returns the rows affected.
 func execDirect(tx *gorm.DB, q string, args ...any) (int64, error) {

@@ -919,7 +919,8 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 		newRows, oldRows, del, toInsert := plan.newRows, plan.oldRows, plan.del, plan.toInsert
 		if resp.Status == ResponseSubmitted {
 			// A resubmission replaces the rows of the questions whose
-			// answer changed and keeps the others (and their place in the
+			// answer changed (closed ones rewritten in place, see
+			// changedRows) and keeps the others (and their place in the
 			// search index) as they are.
 			for start := 0; start < len(del); start += 500 {
 				in, args := placeholders(nil, del[start:min(start+500, len(del))])
