@@ -444,6 +444,27 @@ func (p *proc) cpu() time.Duration {
 	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ = 100
 }
 
+// io is what the process has read and written through system calls, in
+// bytes (/proc/PID/io rchar and wchar: for SQLite, the WAL, the
+// checkpoints and the page reads, cached or not).
+func (p *proc) io() (read, written int64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, ": ")
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch k {
+		case "rchar":
+			read = n
+		case "wchar":
+			written = n
+		}
+	}
+	return read, written
+}
+
 // peakRSS reads the server's peak resident set (VmHWM) in KB.
 func (p *proc) peakRSS() int {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
@@ -610,6 +631,7 @@ type cpuSnap struct {
 	at                               time.Time
 	busy, total, servers, pg, driver time.Duration
 	wal                              int64 // PostgreSQL WAL bytes written (whole server)
+	read, written                    int64 // the servers' read and write system calls, bytes
 }
 
 // walBytes is PostgreSQL's WAL position in bytes (-1 if unknown).
@@ -639,6 +661,8 @@ func takeCPU(servers ...*proc) cpuSnap {
 	}
 	for _, p := range servers {
 		c.servers += p.cpu()
+		r, w := p.io()
+		c.read, c.written = c.read+r, c.written+w
 	}
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
@@ -674,7 +698,8 @@ func takeCPU(servers ...*proc) cpuSnap {
 }
 
 func (c cpuSnap) sub(o cpuSnap) cpuSnap {
-	return cpuSnap{at: o.at, busy: c.busy - o.busy, total: c.total - o.total, servers: c.servers - o.servers, pg: c.pg - o.pg, driver: c.driver - o.driver, wal: c.wal - o.wal}
+	return cpuSnap{at: o.at, busy: c.busy - o.busy, total: c.total - o.total, servers: c.servers - o.servers, pg: c.pg - o.pg, driver: c.driver - o.driver, wal: c.wal - o.wal,
+		read: c.read - o.read, written: c.written - o.written}
 }
 
 // per describes a difference of snapshots per submission.
@@ -683,6 +708,9 @@ func (c cpuSnap) per(units int) string {
 	other := c.busy - c.servers - c.pg - c.driver
 	s := fmt.Sprintf("CPU per submission: app %.1f ms, PostgreSQL %.1f ms, load driver %.1f ms, other processes %.1f ms; machine busy %.0f%% of %d cores",
 		ms(c.servers)/n, ms(c.pg)/n, ms(c.driver)/n, ms(other)/n, 100*float64(c.busy)/float64(max(1, c.total)), runtime.NumCPU())
+	if c.written > 0 {
+		s += fmt.Sprintf("; app read %.0f kB and wrote %.0f kB per submission", float64(c.read)/1024/n, float64(c.written)/1024/n)
+	}
 	if c.wal > 0 { // measured on PostgreSQL only
 		s += fmt.Sprintf("; PostgreSQL WAL %.1f kB per submission (whole server)", float64(c.wal)/1024/n)
 	}
