@@ -150,9 +150,13 @@ type tallyDeltas struct {
 	// (fullOnly): CompactTallies derives their marginal rows.
 	shard    int64
 	fullOnly bool
-	cells    map[[2]int64]map[cell]int64 // (round, _) → cell → respondents
-	answers  map[int64]map[answerKey]tallyDelta
-	answered map[int64]map[answeredKey]int64
+	// spreadLater (SQLite, with fullOnly): the marginal rows are left to
+	// whoever writes the changes: the tally log's fold spreads them when
+	// it decodes them (tallyLogSpread), a direct write first (spread).
+	spreadLater bool
+	cells       map[[2]int64]map[cell]int64 // (round, _) → cell → respondents
+	answers     map[int64]map[answerKey]tallyDelta
+	answered    map[int64]map[answeredKey]int64
 	// encoded, when set, is encode() of these changes, worked out before
 	// the write (see prepareSubmit); set it only once they are final.
 	encoded []byte
@@ -319,7 +323,21 @@ func (s *Store) newDeltas(consultationID int64) *tallyDeltas {
 	d := newTallyDeltas(consultationID)
 	d.shard = s.newTallyShard()
 	d.fullOnly = d.shard != 0
+	if s.Dialect == SQLite {
+		d.fullOnly, d.spreadLater = true, true
+	}
 	return d
+}
+
+// spread returns d with its counts added to their cells' marginals too,
+// when d left them for later (spreadLater), ready for write.
+func (d *tallyDeltas) spread() (*tallyDeltas, error) {
+	if !d.spreadLater {
+		return d, nil
+	}
+	out := newTallyDeltas(d.consultation)
+	out.shard = d.shard
+	return out, tallyBatch{d.consultation: out}.decode(d.consultation, d.encode())
 }
 
 // resubmitDeltas is the tally change of a resubmission by a respondent
@@ -345,6 +363,10 @@ func applyDeltas(tx *gorm.DB, d *tallyDeltas) error {
 	if b, ok := tx.Statement.Context.Value(tallyBatchKey{}).(tallyLog); ok {
 		b.add(d)
 		return nil
+	}
+	d, err := d.spread()
+	if err != nil {
+		return err
 	}
 	return d.write(tx)
 }

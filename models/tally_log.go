@@ -42,7 +42,16 @@ CREATE INDEX tally_log_consultation ON tally_log (consultation_id);
 // be cheap): a format byte, then the cells, answers and answered changes,
 // each list as a count followed by its items; integers as varints,
 // strings as length-prefixed bytes, totals as float64 bits.
-const tallyLogFormat = 1
+//
+// In format 1 the answer counts are spread over their cell's scopes (the
+// cell and its four marginals) already; in format 2 (tallyLogSpread, what
+// SQLite submits write, see newDeltas) they hold the full cell only, and
+// decoding spreads them: a fifth of the bytes and map entries per submit.
+// A log row may hold entries of both formats.
+const (
+	tallyLogFormat = 1
+	tallyLogSpread = 2
+)
 
 type logWriter struct{ b []byte }
 
@@ -56,6 +65,9 @@ func (w *logWriter) cell(c cell) { w.str(c.Gender); w.str(c.InstitutionType); w.
 
 func (d *tallyDeltas) encode() []byte {
 	out := []byte{tallyLogFormat}
+	if d.spreadLater {
+		out[0] = tallyLogSpread
+	}
 	// Each list is written to its own buffer while counted, then appended
 	// as count and items.
 	section := func(write func(w *logWriter) uint64) {
@@ -167,11 +179,11 @@ func (b tallyBatch) decode(cid int64, raw []byte) error {
 		b[cid] = d
 	}
 	for len(raw) > 0 {
-		if raw[0] != tallyLogFormat {
+		if raw[0] != tallyLogFormat && raw[0] != tallyLogSpread {
 			return errTallyLog
 		}
 		r := &logReader{b: raw[1:]}
-		if err := d.decodeEntry(r); err != nil {
+		if err := d.decodeEntry(r, raw[0] == tallyLogSpread); err != nil {
 			return err
 		}
 		raw = r.b
@@ -180,8 +192,13 @@ func (b tallyBatch) decode(cid int64, raw []byte) error {
 }
 
 // decodeEntry reads one entry (after its format byte) into d and leaves r
-// at the byte after it.
-func (d *tallyDeltas) decodeEntry(r *logReader) error {
+// at the byte after it; spread adds each answer count to its cell's
+// scopes (format 2).
+func (d *tallyDeltas) decodeEntry(r *logReader, spread bool) error {
+	nScopes := 1
+	if spread {
+		nScopes = len(scopes(cell{}))
+	}
 	for i, n := uint64(0), r.uint(); i < n && r.err == nil; i++ {
 		round := r.int()
 		c := r.cell()
@@ -192,13 +209,23 @@ func (d *tallyDeltas) decodeEntry(r *logReader) error {
 		k := answerKey{Question: r.int(), Row: r.str(), Value: r.str()}
 		k.cell = r.cell()
 		count := r.int()
-		d.addAnswer(round, k, tallyDelta{count: count, total: math.Float64frombits(r.uint())})
+		v := tallyDelta{count: count, total: math.Float64frombits(r.uint())}
+		scs := scopes(k.cell)
+		for _, sc := range scs[:nScopes] {
+			k.cell = sc
+			d.addAnswer(round, k, v)
+		}
 	}
 	for i, n := uint64(0), r.uint(); i < n && r.err == nil; i++ {
 		round := r.int()
 		k := answeredKey{Question: r.int(), Row: r.str()}
 		k.cell = r.cell()
-		d.addAnswered(round, k, r.int())
+		v := r.int()
+		scs := scopes(k.cell)
+		for _, sc := range scs[:nScopes] {
+			k.cell = sc
+			d.addAnswered(round, k, v)
+		}
 	}
 	if r.err != nil {
 		return errTallyLog
