@@ -12,9 +12,10 @@ import (
 
 // The codebook: themes an analyst attaches to open answers. A code is
 // attached to a (response, question) pair rather than to a
-// submitted_answers row: a resubmission replaces the submitted rows (and
-// so their ids, the API's answer_id), and the analyst's coding stays with
-// the respondent's answer to that question. A coded answer that a
+// submitted_answers row: a resubmission may delete and insert submitted
+// rows (and so change their ids, the API's answer_id; a changed text keeps
+// its row), and the analyst's coding stays with the respondent's answer
+// to that question. A coded answer that a
 // resubmission leaves blank no longer counts in theme counts.
 func init() {
 	Register(Migration{Version: 401, Name: "codebook and answer codes", SQL: `

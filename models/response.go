@@ -919,9 +919,8 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 		newRows, oldRows, del, toInsert := plan.newRows, plan.oldRows, plan.del, plan.toInsert
 		if resp.Status == ResponseSubmitted {
 			// A resubmission replaces the rows of the questions whose
-			// answer changed (closed ones rewritten in place, see
-			// changedRows) and keeps the others (and their place in the
-			// search index) as they are.
+			// answer changed (rewritten in place where it can, see
+			// changedRows) and keeps the others as they are.
 			for start := 0; start < len(del); start += 500 {
 				in, args := placeholders(nil, del[start:min(start+500, len(del))])
 				if _, err := execDirect(tx, "DELETE FROM submitted_answers WHERE id IN "+in, args...); err != nil {
@@ -956,13 +955,13 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 		}
 		resp.Status, resp.SubmittedAt, resp.UnsubmittedChanges, resp.UpdatedAt = ResponseSubmitted, &now, false, now
 		resp.Version++
-		invSQL := "UPDATE invitations SET status = ?, submitted_at = ? WHERE id = ?"
-		invArgs := []any{InvSubmitted, now, inv.ID}
-		if inv.Status == InvSubmitted {
-			invSQL, invArgs = "UPDATE invitations SET submitted_at = ? WHERE id = ? AND status = ?", []any{now, inv.ID, InvSubmitted}
-		}
-		if _, err := execDirect(tx, invSQL, invArgs...); err != nil {
-			return err
+		// The invitation records its first submission, as it does its
+		// first opening and start (the response holds the last): a
+		// resubmission leaves its row alone.
+		if inv.Status != InvSubmitted || inv.SubmittedAt == nil {
+			if _, err := execDirect(tx, "UPDATE invitations SET status = ?, submitted_at = COALESCE(submitted_at, ?) WHERE id = ?", InvSubmitted, now, inv.ID); err != nil {
+				return err
+			}
 		}
 		sub.Response, sub.Answers = &resp, answers
 		if mail != nil {
@@ -989,7 +988,10 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 		return nil, err
 	}
 	j.Response, j.Answers, j.Receipt = &resp, sub.Answers, sub.Receipt
-	inv.Status, inv.SubmittedAt = InvSubmitted, &now
+	if inv.SubmittedAt == nil {
+		inv.SubmittedAt = &now
+	}
+	inv.Status = InvSubmitted
 	return sub, nil
 }
 
@@ -1094,10 +1096,7 @@ func planSubmitRows(db *gorm.DB, j *Journey, responseID int64, resubmit bool, an
 	if r.oldRows, err = submittedRowsOf(db, responseID); err != nil {
 		return r, err
 	}
-	r.del, r.toUpdate, r.toInsert = changedRows(r.oldRows, r.newRows, func(id int64) bool {
-		q := j.Question(id)
-		return q != nil && q.Kind != QLongText && q.Kind != QShortText
-	})
+	r.del, r.toUpdate, r.toInsert = changedRows(r.oldRows, r.newRows)
 	return r, nil
 }
 
@@ -1224,19 +1223,16 @@ func sameAnswers(a, b map[int64]string) bool {
 // changedRows compares a response's submitted rows (in id order) with
 // the rows of its new submission, question by question. The rows of a
 // question whose rows differ in any way (values, matrix rows, number,
-// order) are replaced together and keep their order: when inPlace says
-// so for the question, its first new rows take over the ids of its old
-// ones of the same row key (upd: the new rows, with those ids), the old
-// rows left over are deleted (del) and the new rows left over inserted
-// (ins); otherwise all its old rows are deleted and all its new rows
-// inserted.
+// order) are replaced together and keep their order: its first new rows
+// take over the ids of its old ones of the same row key (upd: the new
+// rows, with those ids), the old rows left over are deleted (del) and the
+// new rows left over inserted (ins).
 //
 // Rewriting a row in place costs the table one change, where a delete
-// and an insert also change each of its three indexes twice. It is kept
-// to closed questions: an open answer's new text gets a new row, which
-// the search indexer picks up in the background (an update of indexed
-// text would re-index it inside the write).
-func changedRows(old, new []SubmittedAnswer, inPlace func(questionID int64) bool) (del []int64, upd, ins []SubmittedAnswer) {
+// and an insert also change each of its three indexes twice. An open
+// answer's new text keeps its row (and its answer_id) too: the update
+// queues it for the search indexer (search_index.go).
+func changedRows(old, new []SubmittedAnswer) (del []int64, upd, ins []SubmittedAnswer) {
 	type rowKey struct {
 		row, value string
 		num        float64
@@ -1279,12 +1275,10 @@ func changedRows(old, new []SubmittedAnswer, inPlace func(questionID int64) bool
 		if same(b, a) {
 			continue
 		}
+		// Only rows of the same row key: the index on it stays as it is.
 		k := 0
-		if inPlace(q) {
-			// Only rows of the same row key: the index on it stays as it is.
-			for k < min(len(b), len(a)) && b[k].RowKey == a[k].RowKey {
-				k++
-			}
+		for k < min(len(b), len(a)) && b[k].RowKey == a[k].RowKey {
+			k++
 		}
 		kept[q] = k
 		for i, r := range a[:k] {

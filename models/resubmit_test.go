@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -49,7 +50,21 @@ func TestResubmitReplacesOnlyChangedQuestions(t *testing.T) {
 			}
 			return total
 		}
-		_, first := submit(fmt.Sprintf(`{"%d":"Water matters most","%d":["a","b"],"%d":7}`, text.ID, multi.ID, num.ID))
+		clock := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+		s.Now = func() time.Time { return clock }
+		invitationSubmittedAt := func() time.Time {
+			t.Helper()
+			inv, err := s.FindInvitationByToken(ctx, tok)
+			if err != nil || inv.SubmittedAt == nil {
+				t.Fatalf("invitation after a submit: %+v, %v", inv, err)
+			}
+			return inv.SubmittedAt.UTC()
+		}
+		firstJ, first := submit(fmt.Sprintf(`{"%d":"Water matters most","%d":["a","b"],"%d":7}`, text.ID, multi.ID, num.ID))
+		if at := invitationSubmittedAt(); !at.Equal(clock) {
+			t.Fatalf("invitation submitted_at %v after the first submit at %v", at, clock)
+		}
+		clock = clock.Add(time.Hour)
 		_, second := submit(fmt.Sprintf(`{"%d":"Water matters most","%d":["a","c"],"%d":7.5}`, text.ID, multi.ID, num.ID))
 		if fmt.Sprint(first[text.ID]) != fmt.Sprint(second[text.ID]) {
 			t.Fatalf("the unchanged text got new rows: %v → %v", first[text.ID], second[text.ID])
@@ -57,13 +72,22 @@ func TestResubmitReplacesOnlyChangedQuestions(t *testing.T) {
 		if fmt.Sprint(first[multi.ID]) != fmt.Sprint(second[multi.ID]) || fmt.Sprint(first[num.ID]) != fmt.Sprint(second[num.ID]) {
 			t.Fatalf("changed closed answers were not rewritten in place: multi %v → %v, number %v → %v", first[multi.ID], second[multi.ID], first[num.ID], second[num.ID])
 		}
+		// The invitation keeps its first submission; the response has the last.
+		if at := invitationSubmittedAt(); !at.Equal(clock.Add(-time.Hour)) {
+			t.Fatalf("invitation submitted_at moved to %v on a resubmission (first was %v)", at, clock.Add(-time.Hour))
+		}
+		if j := loadJourney(t, s, tok); j.Response.SubmittedAt == nil || !j.Response.SubmittedAt.UTC().Equal(clock) || j.Response.ID != firstJ.Response.ID {
+			t.Fatalf("response after the resubmission: %+v", j.Response)
+		}
 		if n := search("water"); n != 1 {
 			t.Fatalf("search after the resubmission found %d answers, want 1", n)
 		}
-		// New text gets a new row; a shorter multi-choice keeps its first row.
+		// New text is rewritten in its row (its answer_id stays), and the
+		// search index, which held the old text, follows; a shorter
+		// multi-choice keeps its first row.
 		_, third := submit(fmt.Sprintf(`{"%d":"Clean air matters most","%d":["b"],"%d":7.5}`, text.ID, multi.ID, num.ID))
-		if len(third[text.ID]) != 1 || third[text.ID][0] == second[text.ID][0] {
-			t.Fatalf("changed text kept its row: %v → %v", second[text.ID], third[text.ID])
+		if fmt.Sprint(third[text.ID]) != fmt.Sprint(second[text.ID]) {
+			t.Fatalf("changed text was not rewritten in its row: %v → %v", second[text.ID], third[text.ID])
 		}
 		if fmt.Sprint(third[multi.ID]) != fmt.Sprint(second[multi.ID][:1]) {
 			t.Fatalf("multi-choice from two options to one: rows %v → %v", second[multi.ID], third[multi.ID])

@@ -13,9 +13,11 @@ import (
 // a third of the writer's time under load (docs/BENCHMARKS.md). Now
 // submitted_answers rows are indexed afterwards, in id order, many at a
 // time: search_index_state.through is the highest id the index has seen.
-// Rows above it are not indexed yet; a deleted row at or below it queues
-// its id in search_index_drops (a trigger), and the indexer removes it
-// from the index. Ids are never reused (AUTOINCREMENT) and the single
+// Rows above it are not indexed yet; a row at or below it that is
+// deleted, or whose text is rewritten (a resubmission changes an answer in
+// place), queues its id in search_index_drops (triggers), and the indexer
+// removes it from the index and indexes again those still there, with
+// their new text. Ids are never reused (AUTOINCREMENT) and the single
 // writer commits them in order, so "through" is exact.
 //
 // A search is always complete: ListAnswers brings the index up to date
@@ -47,6 +49,27 @@ BEGIN INSERT OR IGNORE INTO search_index_drops (docid) VALUES (OLD.id); END`,
 			// Rewording an indexed answer (rare) reindexes it at once.
 			`CREATE TRIGGER submitted_answers_fts_upd AFTER UPDATE OF value ON submitted_answers WHEN ` + indexed("NEW") + ` AND ` + isText("NEW") + `
 BEGIN DELETE FROM answer_fts WHERE docid = OLD.id; INSERT INTO answer_fts(docid, body) VALUES (NEW.id, NEW.value); END`,
+		} {
+			if err := tx.Exec(st).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	}})
+}
+
+func init() {
+	// Until 413 an update of indexed text re-indexed it inside the write;
+	// now it queues the row like a delete does, and the indexer re-adds it.
+	Register(Migration{Version: 413, Name: "search index: rewritten answers queued for the indexer", Up: func(tx *gorm.DB, d Dialect) error {
+		if d == Postgres {
+			return nil
+		}
+		for _, st := range []string{
+			`DROP TRIGGER IF EXISTS submitted_answers_fts_upd`,
+			`CREATE TRIGGER submitted_answers_fts_upd AFTER UPDATE OF value ON submitted_answers
+WHEN NEW.id <= (SELECT through FROM search_index_state WHERE id = 1) AND (SELECT kind FROM questions WHERE id = NEW.question_id) IN ('long_text','short_text')
+BEGIN INSERT OR IGNORE INTO search_index_drops (docid) VALUES (NEW.id); END`,
 		} {
 			if err := tx.Exec(st).Error; err != nil {
 				return err
@@ -90,6 +113,13 @@ func (s *Store) IndexSearch(ctx context.Context) (int64, error) {
 				return err
 			}
 			if err := tx.Exec(`DELETE FROM answer_fts WHERE docid IN (SELECT docid FROM search_index_drops)`).Error; err != nil {
+				return err
+			}
+			// The queued rows still there were rewritten: index their
+			// text again (those above through come with the rest below).
+			if err := tx.Exec(`INSERT INTO answer_fts(docid, body) SELECT sa.id, sa.value FROM search_index_drops d
+JOIN submitted_answers sa ON sa.id = d.docid JOIN questions q ON q.id = sa.question_id
+WHERE sa.id <= ? AND q.kind IN ('long_text','short_text') ORDER BY sa.id`, through).Error; err != nil {
 				return err
 			}
 			if err := tx.Exec(`DELETE FROM search_index_drops`).Error; err != nil {

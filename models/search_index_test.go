@@ -93,6 +93,18 @@ func TestSearchIndexFollowsSubmits(t *testing.T) {
 	if inIndex != open || open != 7 {
 		t.Fatalf("the index holds %d documents for %d open answers (want 7)", inIndex, open)
 	}
+	// A text rewritten before the indexer ever saw it is indexed once,
+	// with its last wording.
+	late := inviteOne(t, s, c.ID)
+	submit(late, fmt.Sprintf(`{"%d":"Deserts first draft","%d":"a"}`, long.ID, pick.ID))
+	submit(late, fmt.Sprintf(`{"%d":"Deserts final wording","%d":"a"}`, long.ID, pick.ID))
+	if got := search("deserts"); fmt.Sprint(got) != "[Deserts final wording]" || indexed("deserts") != 1 || indexed("draft") != 0 {
+		t.Fatalf("a text rewritten before indexing: search %q, %d indexed, %d with the draft", got, indexed("deserts"), indexed("draft"))
+	}
+	s.R.Raw("SELECT COUNT(*) FROM answer_fts").Scan(&inIndex)
+	if inIndex != open+1 {
+		t.Fatalf("the index holds %d documents for %d open answers", inIndex, open+1)
+	}
 	// With nothing to index, the indexer (every second on a server) does
 	// not write.
 	before := s.Batches()
