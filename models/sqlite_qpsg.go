@@ -54,6 +54,9 @@ func init() {
 		if err := enableQPSG(c); err != nil {
 			return err
 		}
+		if _, err := c.Exec("PRAGMA wal_autocheckpoint = "+itoa(WriterAutoCheckpointPages), nil); err != nil {
+			return err
+		}
 		_, err := c.Exec("PRAGMA temp_store = MEMORY", nil)
 		return err
 	}})

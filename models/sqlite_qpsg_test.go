@@ -53,7 +53,7 @@ func TestSQLiteConnectionsHaveQPSG(t *testing.T) {
 // The writer keeps its statement journals in memory (temp_store=MEMORY,
 // 2); the readers keep SQLite's default (0), so that an export's or a
 // recount's temporary tables do not grow in memory.
-func TestSQLiteWriterTempStoreInMemory(t *testing.T) {
+func TestSQLiteWriterConnectionSettings(t *testing.T) {
 	ctx := context.Background()
 	s, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "t.db"), nil)
 	if err != nil {
@@ -69,5 +69,12 @@ func TestSQLiteWriterTempStoreInMemory(t *testing.T) {
 	}
 	if w != 2 || r != 0 {
 		t.Fatalf("temp_store on the writer %d, on a reader %d; want 2 and 0", w, r)
+	}
+	// The writer's auto-checkpoint waits for WriterAutoCheckpointPages.
+	if err := s.w.WithContext(ctx).Raw("PRAGMA wal_autocheckpoint").Row().Scan(&w); err != nil {
+		t.Fatal(err)
+	}
+	if w != WriterAutoCheckpointPages {
+		t.Fatalf("wal_autocheckpoint on the writer %d, want %d", w, WriterAutoCheckpointPages)
 	}
 }
