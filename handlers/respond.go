@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	htmltemplate "html/template"
 	"io"
 	"net/http"
@@ -670,6 +671,31 @@ func loadReceiptTemplates() {
 	})
 }
 
+// receiptKind is the outbox kind of the receipt mail.
+const receiptKind = "respond_receipt"
+
+func init() { models.RegisterMailComposer(receiptKind, composeReceipt) }
+
+// composeReceipt renders a receipt mail from its payload, a receiptData.
+func composeReceipt(payload string) (text, html string, err error) {
+	loadReceiptTemplates()
+	if receiptErr != nil {
+		return "", "", receiptErr
+	}
+	var data receiptData
+	if err := json.Unmarshal([]byte(payload), &data); err != nil {
+		return "", "", fmt.Errorf("receipt payload: %w", err)
+	}
+	var tb, hb bytes.Buffer
+	if err := receiptText.Execute(&tb, data); err != nil {
+		return "", "", err
+	}
+	if err := receiptHTML.Execute(&hb, data); err != nil {
+		return "", "", err
+	}
+	return tb.String(), hb.String(), nil
+}
+
 // receiptData is what the receipt mail's templates print, every text
 // already translated into the participant's language.
 type receiptData struct {
@@ -709,18 +735,17 @@ func (h *Handler) submit(c echo.Context, j *models.Journey, tok string) (*models
 	if j.Round.ClosesAt != nil {
 		texts.EditUntil = l.T("respond.mail_edit_until", "ClosesAt", j.Round.ClosesAt.UTC().Format("2006-01-02 15:04 UTC"))
 	}
+	// The receipt is stored as what it says and rendered when it is sent
+	// or listed (composeReceipt; models.OutboxMessage.Compose).
 	mail := func(sub *models.Submission) (*models.OutboxMessage, error) {
 		data := texts
 		data.Receipt, data.At, data.Lines = sub.Receipt, sub.At.UTC().Format("2006-01-02 15:04 UTC"), h.answerLines(l, j, sub.Answers)
-		var txt, html bytes.Buffer
-		if err := receiptText.Execute(&txt, data); err != nil {
+		payload, err := json.Marshal(data)
+		if err != nil {
 			return nil, err
 		}
-		if err := receiptHTML.Execute(&html, data); err != nil {
-			return nil, err
-		}
-		return &models.OutboxMessage{Kind: "respond_receipt", ConsultationID: &cid, InvitationID: &invID, ToAddress: part.Email,
-			Subject: l.T("respond.receipt_subject", "Title", j.Consultation.Title), TextBody: txt.String(), HTMLBody: html.String()}, nil
+		return &models.OutboxMessage{Kind: receiptKind, ConsultationID: &cid, InvitationID: &invID, ToAddress: part.Email,
+			Subject: l.T("respond.receipt_subject", "Title", j.Consultation.Title), Payload: string(payload)}, nil
 	}
 	return h.Store.SubmitResponse(ctx, j, mail)
 }

@@ -260,6 +260,9 @@ func (w *Worker) deliver(ctx context.Context, s *smtpConn, m *models.OutboxMessa
 }
 
 func (w *Worker) build(m *models.OutboxMessage) (*gomail.Msg, error) {
+	if err := m.Compose(); err != nil {
+		return nil, err
+	}
 	msg := gomail.NewMsg()
 	if err := msg.From(w.cfg.From); err != nil {
 		return nil, fmt.Errorf("sender: %w", err)

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -21,6 +22,55 @@ import (
 // delivery.
 const InterruptedError = "interrupted during delivery; check before resending"
 
+func init() {
+	Register(Migration{Version: 414, Name: "outbox: a message may store what it says (payload) instead of its rendered bodies", SQL: `
+ALTER TABLE outbox ADD COLUMN payload TEXT NOT NULL DEFAULT '';
+`})
+}
+
+// Composed messages. A kind of mail sent by the million (the submit
+// receipt: one per submission) stores what it says, its Payload, instead
+// of its rendered text and HTML bodies, about half the bytes, and is
+// rendered when it is read: by the mail worker before it sends it, by the
+// outbox list and retry. The submit's single writer then writes less, and
+// the request does not render templates. A kind registers its composer
+// (RegisterMailComposer) in the package that renders it.
+var mailComposers = map[string]func(payload string) (text, html string, err error){}
+
+// RegisterMailComposer registers how messages of kind are rendered from
+// their payload. Call it from an init function.
+func RegisterMailComposer(kind string, compose func(payload string) (text, html string, err error)) {
+	mailComposers[kind] = compose
+}
+
+// Compose renders the bodies of a message stored as a payload (a no-op
+// for one stored rendered).
+func (m *OutboxMessage) Compose() error {
+	if m.Payload == "" || m.TextBody != "" {
+		return nil
+	}
+	compose := mailComposers[m.Kind]
+	if compose == nil {
+		return fmt.Errorf("outbox message %d: no composer for kind %q", m.ID, m.Kind)
+	}
+	text, html, err := compose(m.Payload)
+	if err != nil {
+		return fmt.Errorf("outbox message %d: %w", m.ID, err)
+	}
+	m.TextBody, m.HTMLBody = text, html
+	return nil
+}
+
+// composeAll composes the messages that hold a payload.
+func composeAll(ms []OutboxMessage) error {
+	for i := range ms {
+		if err := ms[i].Compose(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // QueueMail writes a message to the outbox inside the caller's
 // transaction: it is sent (by the mail worker) only if that transaction
 // commits, and exactly once.
@@ -29,9 +79,9 @@ func QueueMail(tx *gorm.DB, now time.Time, m *OutboxMessage) error {
 	m.CreatedAt = now
 	m.NextAttemptAt = now
 	// Plain SQL: this runs in the submit transaction, in the single writer.
-	return queryRowDirect(tx, `INSERT INTO outbox (kind, consultation_id, invitation_id, to_address, subject, text_body, html_body, status, attempts,
-	next_attempt_at, claimed_by, claimed_until, error, created_at, sent_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
-		m.Kind, m.ConsultationID, m.InvitationID, m.ToAddress, m.Subject, m.TextBody, m.HTMLBody, m.Status, m.Attempts,
+	return queryRowDirect(tx, `INSERT INTO outbox (kind, consultation_id, invitation_id, to_address, subject, text_body, html_body, payload, status, attempts,
+	next_attempt_at, claimed_by, claimed_until, error, created_at, sent_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
+		m.Kind, m.ConsultationID, m.InvitationID, m.ToAddress, m.Subject, m.TextBody, m.HTMLBody, m.Payload, m.Status, m.Attempts,
 		m.NextAttemptAt, m.ClaimedBy, m.ClaimedUntil, m.Error, m.CreatedAt, m.SentAt).Scan(&m.ID)
 }
 
@@ -213,7 +263,7 @@ func (s *Store) RetryMail(ctx context.Context, actor *Staff, id int64) (*OutboxM
 	if err != nil {
 		return nil, err
 	}
-	return &m, nil
+	return &m, m.Compose()
 }
 
 // ReleaseHeld queues every held message (once an SMTP server is set up),
@@ -265,7 +315,10 @@ func (s *Store) ListOutbox(ctx context.Context, f OutboxFilter) ([]OutboxMessage
 		limit = 50
 	}
 	out := []OutboxMessage{}
-	return out, total, q.Order("id DESC").Limit(limit).Offset(f.Offset).Find(&out).Error
+	if err := q.Order("id DESC").Limit(limit).Offset(f.Offset).Find(&out).Error; err != nil {
+		return nil, 0, err
+	}
+	return out, total, composeAll(out)
 }
 
 // OutboxCounts counts messages by status.
@@ -290,7 +343,7 @@ func (s *Store) FindOutboxMessage(ctx context.Context, id int64) (*OutboxMessage
 	if err := s.R.WithContext(ctx).Take(&m, id).Error; err != nil {
 		return nil, translate(err)
 	}
-	return &m, nil
+	return &m, m.Compose()
 }
 
 func clip(s string, n int) string {

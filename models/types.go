@@ -240,22 +240,25 @@ const (
 // same transaction as what caused it and sent after commit by the mail
 // worker.
 type OutboxMessage struct {
-	ID             int64      `gorm:"primaryKey" json:"id"`
-	Kind           string     `json:"kind"`
-	ConsultationID *int64     `json:"consultation_id,omitempty"`
-	InvitationID   *int64     `json:"invitation_id,omitempty"`
-	ToAddress      string     `json:"to"`
-	Subject        string     `json:"subject"`
-	TextBody       string     `json:"text"`
-	HTMLBody       string     `json:"html"`
-	Status         string     `json:"status"`
-	Attempts       int        `json:"attempts"`
-	NextAttemptAt  time.Time  `json:"-"`
-	ClaimedBy      string     `json:"-"`
-	ClaimedUntil   *time.Time `json:"-"`
-	Error          string     `json:"error"`
-	CreatedAt      time.Time  `json:"created_at"`
-	SentAt         *time.Time `json:"sent_at"`
+	ID             int64  `gorm:"primaryKey" json:"id"`
+	Kind           string `json:"kind"`
+	ConsultationID *int64 `json:"consultation_id,omitempty"`
+	InvitationID   *int64 `json:"invitation_id,omitempty"`
+	ToAddress      string `json:"to"`
+	Subject        string `json:"subject"`
+	TextBody       string `json:"text"`
+	HTMLBody       string `json:"html"`
+	// Payload, for a composed kind, is what the message says; its bodies
+	// are rendered when it is read (Compose).
+	Payload       string     `json:"-"`
+	Status        string     `json:"status"`
+	Attempts      int        `json:"attempts"`
+	NextAttemptAt time.Time  `json:"-"`
+	ClaimedBy     string     `json:"-"`
+	ClaimedUntil  *time.Time `json:"-"`
+	Error         string     `json:"error"`
+	CreatedAt     time.Time  `json:"created_at"`
+	SentAt        *time.Time `json:"sent_at"`
 }
 
 func (OutboxMessage) TableName() string { return "outbox" }

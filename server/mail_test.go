@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"gorm.io/gorm"
 
 	"focalpoint/mail"
 	"focalpoint/models"
@@ -146,7 +147,19 @@ func outboxOf(t testing.TB, s *models.Store) []models.OutboxMessage {
 	if err := s.R.Order("id").Find(&out).Error; err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return composed(t, out)
+}
+
+// composed renders the messages stored as a payload, as the mail worker
+// and the outbox list do.
+func composed(t testing.TB, ms []models.OutboxMessage) []models.OutboxMessage {
+	t.Helper()
+	for i := range ms {
+		if err := ms[i].Compose(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ms
 }
 
 func TestMailRetryAfterTemporaryRefusal(t *testing.T) {
@@ -372,4 +385,39 @@ func TestMailTwoInstancesSendEachOnce(t *testing.T) {
 			t.Fatalf("server got %d messages for %d recipients, want 24 each once", len(got), len(seen))
 		}
 	})
+}
+
+// TestReceiptComposedWhenSent: the receipt is stored as what it says and
+// rendered by the mail worker when it sends it, text and HTML; a receipt
+// whose payload cannot be read fails for staff to see, and does not stop
+// the others.
+func TestReceiptComposedWhenSent(t *testing.T) {
+	ta := sqliteApp(t)
+	f := ta.makeFixture("person", true)
+	tok, _ := ta.invite(f.ConsultationID, "")
+	base := "/api/v1/respond/" + tok
+	ta.mustAPI(200, "PUT", base+"/demographics", "", map[string]any{"gender": "female", "institution_type": "ngo", "country": "KE", "consent": true})
+	ta.mustAPI(200, "PUT", base+"/answers", "", map[string]any{"version": 0, "answers": fullAnswers(f, "Harm reduction saves lives.")})
+	sub := ta.mustAPI(200, "POST", base+"/submit", "", nil)
+	bad := &models.OutboxMessage{Kind: "respond_receipt", ToAddress: "x@example.org", Subject: "s", Payload: "{"}
+	if err := ta.Store.Write(context.Background(), func(tx *gorm.DB) error { return models.QueueMail(tx, ta.Store.Now(), bad) }); err != nil {
+		t.Fatal(err)
+	}
+	srv := newTestSMTP(t)
+	if err := ta.mailWorker(srv.URL, 10).Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.received()
+	if len(got) != 1 {
+		t.Fatalf("%d messages sent, want the one receipt", len(got))
+	}
+	data := got[0].Data
+	if !strings.Contains(data, sub["receipt"].(string)) || !strings.Contains(data, "Harm reduction saves lives.") ||
+		!strings.Contains(data, "text/plain") || !strings.Contains(data, "text/html") {
+		t.Fatalf("the receipt as sent:\n%s", data)
+	}
+	var st models.OutboxMessage
+	if err := ta.Store.R.First(&st, bad.ID).Error; err != nil || st.Status != models.MailFailed || !strings.Contains(st.Error, "cannot build the message") {
+		t.Fatalf("the unreadable receipt: %q %q %v", st.Status, st.Error, err)
+	}
 }

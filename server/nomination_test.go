@@ -20,7 +20,7 @@ func outboxTo(t testing.TB, ta *testApp, to string) []models.OutboxMessage {
 	if err := ta.Store.R.Where("to_address = ?", to).Order("id").Find(&out).Error; err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return composed(t, out)
 }
 
 // linkOf finds a country's link in a call-creation answer.

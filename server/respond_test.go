@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -193,9 +194,21 @@ func TestRespondAPI(t *testing.T) {
 		if g = ta.mustAPI(http.StatusOK, "GET", base, "", nil); g["unsubmitted_changes"] != false {
 			t.Fatalf("after resubmit: %v", g)
 		}
-		// A receipt by email at each submission, with the answers.
-		var mails []models.OutboxMessage
-		ta.Store.R.Where("kind = ?", "respond_receipt").Order("id").Find(&mails)
+		// A receipt by email at each submission, with the answers: the row
+		// stores what it says (no rendered bodies), and the outbox list (as
+		// the mail worker) renders it.
+		var stored []models.OutboxMessage
+		ta.Store.R.Where("kind = ?", "respond_receipt").Order("id").Find(&stored)
+		for _, m := range stored {
+			if m.TextBody != "" || m.HTMLBody != "" || !strings.Contains(m.Payload, `"Receipt":"`) {
+				t.Fatalf("receipt row %d: text %d bytes, html %d bytes, payload %q", m.ID, len(m.TextBody), len(m.HTMLBody), m.Payload)
+			}
+		}
+		mails, _, err := ta.Store.ListOutbox(context.Background(), models.OutboxFilter{Kind: "respond_receipt"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Reverse(mails) // the list is newest first
 		if len(mails) != 2 || mails[1].ToAddress == "" || !strings.Contains(mails[1].TextBody, "Second thoughts.") || !strings.Contains(mails[1].HTMLBody, "Second thoughts.") || !strings.Contains(mails[1].TextBody, s["receipt"].(string)) {
 			t.Fatalf("receipt mails: %+v", mails)
 		}
