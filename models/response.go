@@ -492,23 +492,31 @@ FROM consultations c LEFT JOIN respondents rs ON rs.consultation_id = c.id AND `
 }
 
 // journeyResponse reads the journey's response in its round with, when
-// withAnswers, its draft answers, in one query.
+// withAnswers, its draft answers, in one query. The answers come as rows
+// of their own (UNION ALL), so the response's columns, three of them
+// times to parse, are read once rather than once per answer.
 func journeyResponse(db *gorm.DB, j *Journey, withAnswers bool) error {
 	q := `SELECT r.id, r.respondent_id, r.round_id, r.status, r.version, r.unsubmitted_changes, r.submitted_at, r.created_at, r.updated_at, r.receipt`
+	args := []any{j.Respondent.ID, j.Round.ID}
 	if withAnswers {
-		q += `, a.question_id, a.value FROM responses r LEFT JOIN answers a ON a.response_id = r.id`
+		q += `, CAST(NULL AS BIGINT), CAST(NULL AS TEXT) FROM responses r WHERE r.respondent_id = ? AND r.round_id = ?
+UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, a.question_id, a.value
+FROM responses r JOIN answers a ON a.response_id = r.id WHERE r.respondent_id = ? AND r.round_id = ?`
+		args = append(args, j.Respondent.ID, j.Round.ID)
 	} else {
-		q += ` FROM responses r`
+		q += ` FROM responses r WHERE r.respondent_id = ? AND r.round_id = ?`
 	}
-	rows, err := queryDirect(db, q+` WHERE r.respondent_id = ? AND r.round_id = ?`, j.Respondent.ID, j.Round.ID)
+	rows, err := queryDirect(db, q, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var resp Response
-		var receipt string
-		dest := []any{&resp.ID, &resp.RespondentID, &resp.RoundID, &resp.Status, &resp.Version, &resp.UnsubmittedChanges, &resp.SubmittedAt, &resp.CreatedAt, &resp.UpdatedAt, &receipt}
+		var id, respondent, round, version *int64
+		var status, receipt *string
+		var unsubmitted *bool
+		var submittedAt, created, updated *time.Time
+		dest := []any{&id, &respondent, &round, &status, &version, &unsubmitted, &submittedAt, &created, &updated, &receipt}
 		var qid *int64
 		var val *string
 		if withAnswers {
@@ -517,8 +525,13 @@ func journeyResponse(db *gorm.DB, j *Journey, withAnswers bool) error {
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		if j.Response == nil {
-			j.Response, j.Receipt = &resp, receipt
+		if id != nil && j.Response == nil {
+			resp := &Response{ID: *id, RespondentID: *respondent, RoundID: *round, Status: *status, Version: int(*version),
+				UnsubmittedChanges: *unsubmitted, SubmittedAt: submittedAt, CreatedAt: *created, UpdatedAt: *updated}
+			j.Response = resp
+			if receipt != nil {
+				j.Receipt = *receipt
+			}
 		}
 		if qid != nil && val != nil {
 			j.Answers[*qid] = *val
