@@ -47,7 +47,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logBuf := newLogBuffer(stderr)
+	defer logBuf.Close()
+	log := slog.New(flushingHandler{slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelInfo}), logBuf})
 	var err error
 	switch cmd {
 	case "serve":
@@ -66,10 +68,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			err = extra(ctx, args, stdout, log, getenv)
 			break
 		}
+		logBuf.Close()
 		fmt.Fprintf(stderr, "unknown command %q\n\n", cmd)
 		printHelp(stderr, getenv)
 		return 2
 	}
+	// The log's last lines before what is written to stderr directly.
+	logBuf.Close()
 	if err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 		return 1
