@@ -61,14 +61,12 @@ func (m *OutboxMessage) Compose() error {
 	return nil
 }
 
-// composeAll composes the messages that hold a payload.
-func composeAll(ms []OutboxMessage) error {
-	for i := range ms {
-		if err := ms[i].Compose(); err != nil {
-			return err
-		}
+// composeForDisplay composes m for staff to see: a message that cannot
+// be rendered is still shown, with why in its error.
+func composeForDisplay(m *OutboxMessage) {
+	if err := m.Compose(); err != nil && m.Error == "" {
+		m.Error = err.Error()
 	}
-	return nil
 }
 
 // QueueMail writes a message to the outbox inside the caller's
@@ -263,7 +261,8 @@ func (s *Store) RetryMail(ctx context.Context, actor *Staff, id int64) (*OutboxM
 	if err != nil {
 		return nil, err
 	}
-	return &m, m.Compose()
+	composeForDisplay(&m)
+	return &m, nil
 }
 
 // ReleaseHeld queues every held message (once an SMTP server is set up),
@@ -318,7 +317,10 @@ func (s *Store) ListOutbox(ctx context.Context, f OutboxFilter) ([]OutboxMessage
 	if err := q.Order("id DESC").Limit(limit).Offset(f.Offset).Find(&out).Error; err != nil {
 		return nil, 0, err
 	}
-	return out, total, composeAll(out)
+	for i := range out {
+		composeForDisplay(&out[i])
+	}
+	return out, total, nil
 }
 
 // OutboxCounts counts messages by status.
@@ -343,7 +345,8 @@ func (s *Store) FindOutboxMessage(ctx context.Context, id int64) (*OutboxMessage
 	if err := s.R.WithContext(ctx).Take(&m, id).Error; err != nil {
 		return nil, translate(err)
 	}
-	return &m, m.Compose()
+	composeForDisplay(&m)
+	return &m, nil
 }
 
 func clip(s string, n int) string {

@@ -403,6 +403,12 @@ func TestReceiptComposedWhenSent(t *testing.T) {
 	if err := ta.Store.Write(context.Background(), func(tx *gorm.DB) error { return models.QueueMail(tx, ta.Store.Now(), bad) }); err != nil {
 		t.Fatal(err)
 	}
+	// Listed, the unreadable one says why instead of failing the list.
+	listed, _, err := ta.Store.ListOutbox(context.Background(), models.OutboxFilter{Kind: "respond_receipt"})
+	if err != nil || len(listed) != 2 || listed[0].ID != bad.ID || !strings.Contains(listed[0].Error, "receipt payload") ||
+		!strings.Contains(listed[1].TextBody, "Harm reduction saves lives.") {
+		t.Fatalf("the outbox list: %v, %+v", err, listed)
+	}
 	srv := newTestSMTP(t)
 	if err := ta.mailWorker(srv.URL, 10).Drain(context.Background()); err != nil {
 		t.Fatal(err)
