@@ -758,8 +758,28 @@ func (s *Store) SaveAnswers(ctx context.Context, j *Journey, version int, vals [
 	var resp Response
 	err := s.writeRerunnable(ctx, func(tx *gorm.DB) error {
 		resp = Response{}
-		err := takeResponse(tx, s.Dialect, j.Respondent.ID, j.Round.ID, false, &resp)
+		var err error
+		if j.Response != nil && j.Response.ID != 0 {
+			// The journey has read the response: move its version on if
+			// it is still the one the client saw, without reading it
+			// again in the writer (the same version is the same row).
+			var status string
+			err = queryRowDirect(tx, `UPDATE responses SET version = version + 1, unsubmitted_changes = (status = ?), updated_at = ?
+				WHERE id = ? AND version = ? RETURNING status`, ResponseSubmitted, now, j.Response.ID, version).Scan(&status)
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrStaleVersion
+			}
+			if err != nil {
+				return err
+			}
+			resp = *j.Response
+			resp.Status, resp.Version, resp.UnsubmittedChanges, resp.UpdatedAt = status, version+1, status == ResponseSubmitted, now
+		} else {
+			err = takeResponse(tx, s.Dialect, j.Respondent.ID, j.Round.ID, false, &resp)
+		}
 		switch {
+		case j.Response != nil && j.Response.ID != 0:
+			// moved on above
 		case errors.Is(err, gorm.ErrRecordNotFound):
 			if version != 0 {
 				return ErrStaleVersion
