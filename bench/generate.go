@@ -205,7 +205,11 @@ func Generate(ctx context.Context, s *models.Store, cfg GenConfig) (_ *GenResult
 		if err := s.WriterDB().WithContext(ctx).Exec("PRAGMA temp_store = FILE").Error; err != nil {
 			return nil, err
 		}
-		defer s.WriterDB().WithContext(context.WithoutCancel(ctx)).Exec("PRAGMA temp_store = MEMORY")
+		defer func() {
+			if rerr := s.WriterDB().WithContext(context.WithoutCancel(ctx)).Exec("PRAGMA temp_store = MEMORY").Error; rerr != nil && err == nil {
+				err = rerr
+			}
+		}()
 		if !cfg.Durable {
 			// No fsync while loading: a crash mid-load loses the load
 			// (rerun it), never a request's write, since nothing else

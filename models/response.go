@@ -758,29 +758,13 @@ func (s *Store) SaveAnswers(ctx context.Context, j *Journey, version int, vals [
 	var resp Response
 	err := s.writeRerunnable(ctx, func(tx *gorm.DB) error {
 		resp = Response{}
-		var err error
+		inserted := false
 		if j.Response != nil && j.Response.ID != 0 {
-			// The journey has read the response: move its version on if
-			// it is still the one the client saw, without reading it
-			// again in the writer (the same version is the same row).
-			var status string
-			err = queryRowDirect(tx, `UPDATE responses SET version = version + 1, unsubmitted_changes = (status = ?), updated_at = ?
-				WHERE id = ? AND version = ? RETURNING status`, ResponseSubmitted, now, j.Response.ID, version).Scan(&status)
-			if errors.Is(err, sql.ErrNoRows) {
-				return ErrStaleVersion
-			}
-			if err != nil {
-				return err
-			}
+			// The journey has read the response: no need to read it
+			// again in the writer (the version check below makes sure it
+			// is the same row).
 			resp = *j.Response
-			resp.Status, resp.Version, resp.UnsubmittedChanges, resp.UpdatedAt = status, version+1, status == ResponseSubmitted, now
-		} else {
-			err = takeResponse(tx, s.Dialect, j.Respondent.ID, j.Round.ID, false, &resp)
-		}
-		switch {
-		case j.Response != nil && j.Response.ID != 0:
-			// moved on above
-		case errors.Is(err, gorm.ErrRecordNotFound):
+		} else if err := takeResponse(tx, s.Dialect, j.Respondent.ID, j.Round.ID, false, &resp); errors.Is(err, gorm.ErrRecordNotFound) {
 			if version != 0 {
 				return ErrStaleVersion
 			}
@@ -791,22 +775,22 @@ func (s *Store) SaveAnswers(ctx context.Context, j *Journey, version int, vals [
 			if resp.ID == 0 {
 				return ErrStaleVersion
 			}
-		case err != nil:
+			inserted = true
+		} else if err != nil {
 			return err
-		default:
-			if resp.Version != version {
+		}
+		if !inserted {
+			// Moved on only if it is still at the version the client saw.
+			var status string
+			err := queryRowDirect(tx, `UPDATE responses SET version = version + 1, unsubmitted_changes = (status = ?), updated_at = ?
+				WHERE id = ? AND version = ? RETURNING status`, ResponseSubmitted, now, resp.ID, version).Scan(&status)
+			if errors.Is(err, sql.ErrNoRows) {
 				return ErrStaleVersion
 			}
-			n, err := execDirect(tx, "UPDATE responses SET version = version + 1, unsubmitted_changes = ?, updated_at = ? WHERE id = ? AND version = ?",
-				resp.Status == ResponseSubmitted, now, resp.ID, version)
 			if err != nil {
 				return err
 			}
-			if n != 1 {
-				return ErrStaleVersion
-			}
-			resp.Version++
-			resp.UnsubmittedChanges = resp.Status == ResponseSubmitted
+			resp.Status, resp.Version, resp.UnsubmittedChanges, resp.UpdatedAt = status, version+1, status == ResponseSubmitted, now
 		}
 		var clear []int64
 		var rows []Answer
@@ -1338,37 +1322,28 @@ func changedRows(old, new []SubmittedAnswer) (del []int64, upd, ins []SubmittedA
 // statement. The casts type the VALUES columns for PostgreSQL, which
 // would otherwise take the parameters for text.
 func updateSubmitted(tx *gorm.DB, rows []SubmittedAnswer) error {
-	for start := 0; start < len(rows); start += 500 {
-		chunk := rows[start:min(start+500, len(rows))]
-		var sb strings.Builder
-		args := make([]any, 0, 3*len(chunk))
-		sb.WriteString("UPDATE submitted_answers SET value = v.column2, num = v.column3 FROM (VALUES ")
-		for i, r := range chunk {
-			if i > 0 {
-				sb.WriteByte(',')
-			}
-			sb.WriteString("(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION))")
-			args = append(args, r.ID, r.Value, r.Num)
-		}
-		sb.WriteString(") AS v WHERE submitted_answers.id = v.column1")
-		n, err := execDirect(tx, sb.String(), args...)
-		if err != nil {
-			return err
-		}
-		if n != int64(len(chunk)) {
-			return fmt.Errorf("%d of %d submitted answers to rewrite are gone", int64(len(chunk))-n, len(chunk))
-		}
+	n, err := execRows(tx, "UPDATE submitted_answers SET value = v.column2, num = v.column3 FROM (VALUES ",
+		"(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION))", len(rows),
+		func(i int, to []any) []any { return append(to, rows[i].ID, rows[i].Value, rows[i].Num) },
+		") AS v WHERE submitted_answers.id = v.column1")
+	if err != nil {
+		return err
+	}
+	if n != int64(len(rows)) {
+		return fmt.Errorf("%d of %d submitted answers to rewrite are gone", int64(len(rows))-n, len(rows))
 	}
 	return nil
 }
 
-// execRows runs INSERT statements of up to 500 rows each (plain SQL: GORM's
+// execRows runs statements of up to 500 rows each (plain SQL: GORM's
 // batch create and clause building cost the single writer about half
-// again): head is "INSERT INTO t (cols) VALUES ", each row adds its
+// again) and returns the rows they affected: head is "INSERT INTO t
+// (cols) VALUES " (or an UPDATE … FROM (VALUES ), each row adds its
 // placeholder group with the values args(i) gives, and tail (an ON
 // CONFLICT clause, or "") ends each statement.
-func execRows(tx *gorm.DB, head, group string, n int, args func(i int, to []any) []any, tail string) error {
+func execRows(tx *gorm.DB, head, group string, n int, args func(i int, to []any) []any, tail string) (int64, error) {
 	const batch = 500
+	var affected int64
 	for start := 0; start < n; start += batch {
 		end := min(start+batch, n)
 		var sb strings.Builder
@@ -1382,27 +1357,31 @@ func execRows(tx *gorm.DB, head, group string, n int, args func(i int, to []any)
 			vals = args(i, vals)
 		}
 		sb.WriteString(tail)
-		if _, err := execDirect(tx, sb.String(), vals...); err != nil {
-			return err
+		m, err := execDirect(tx, sb.String(), vals...)
+		if err != nil {
+			return affected, err
 		}
+		affected += m
 	}
-	return nil
+	return affected, nil
 }
 
 // upsertAnswers writes draft answers.
 func upsertAnswers(tx *gorm.DB, rows []Answer) error {
-	return execRows(tx, "INSERT INTO answers (response_id, question_id, value, updated_at) VALUES ", "(?,?,?,?)", len(rows),
+	_, err := execRows(tx, "INSERT INTO answers (response_id, question_id, value, updated_at) VALUES ", "(?,?,?,?)", len(rows),
 		func(i int, to []any) []any {
 			r := rows[i]
 			return append(to, r.ResponseID, r.QuestionID, r.Value, r.UpdatedAt)
 		}, " ON CONFLICT (response_id, question_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
+	return err
 }
 
 // insertSubmitted writes submitted_answers rows.
 func insertSubmitted(tx *gorm.DB, rows []SubmittedAnswer) error {
-	return execRows(tx, "INSERT INTO submitted_answers (response_id, respondent_id, round_id, question_id, row_key, value, num) VALUES ", "(?,?,?,?,?,?,?)", len(rows),
+	_, err := execRows(tx, "INSERT INTO submitted_answers (response_id, respondent_id, round_id, question_id, row_key, value, num) VALUES ", "(?,?,?,?,?,?,?)", len(rows),
 		func(i int, to []any) []any {
 			r := rows[i]
 			return append(to, r.ResponseID, r.RespondentID, r.RoundID, r.QuestionID, r.RowKey, r.Value, r.Num)
 		}, "")
+	return err
 }
