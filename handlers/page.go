@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/labstack/echo/v4"
@@ -116,5 +117,8 @@ func (h *Handler) render(c echo.Context, status int, name string, p *Page) error
 	if err := r.Render(buf, name, p, c); err != nil {
 		return err
 	}
+	// With its length known the page goes out whole, not chunked: no
+	// chunk framing and no closing chunk written after it.
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
 	return c.HTMLBlob(status, buf.Bytes())
 }
