@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,21 +45,17 @@ func (h *Handler) unknownLink(c echo.Context) error {
 
 // journeyByToken loads the journey of a token.
 func (h *Handler) journeyByToken(c echo.Context, tok string) (*models.Journey, error) {
-	return h.journeyOf(c, tok, h.Store.LoadJourney)
+	return h.journeyOf(c, tok, true)
 }
 
-// journeyOf finds the invitation of a personal link and loads its journey
-// with load.
-func (h *Handler) journeyOf(c echo.Context, tok string, load func(context.Context, *models.Invitation) (*models.Journey, error)) (*models.Journey, error) {
-	ctx := c.Request().Context()
-	inv, err := h.Store.FindInvitationByToken(ctx, tok)
+// journeyOf loads the journey of a personal link, with its draft answers
+// or (to save answers) without them; an unknown link is a 404.
+func (h *Handler) journeyOf(c echo.Context, tok string, withAnswers bool) (*models.Journey, error) {
+	j, err := h.Store.JourneyByToken(c.Request().Context(), tok, withAnswers)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, h.unknownLink(c)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return load(ctx, inv)
+	return j, err
 }
 
 // journeyFromSession loads the journey of the link opened in this browser.
@@ -954,7 +949,7 @@ func tooLongCode(err error) error {
 
 // RespondAnswersAPI is PUT /api/v1/respond/{token}/answers.
 func (h *Handler) RespondAnswersAPI(c echo.Context) error {
-	j, err := h.journeyOf(c, c.Param("token"), h.Store.LoadJourneyToSave)
+	j, err := h.journeyOf(c, c.Param("token"), false)
 	if err != nil {
 		return err
 	}

@@ -186,32 +186,48 @@ func (s *Store) FindInvitationByToken(ctx context.Context, tok string) (*Invitat
 	db := s.R.WithContext(ctx)
 	var inv Invitation
 	// Plain SQL: this runs on every respondent request.
-	err := queryRowDirect(db, `SELECT id, consultation_id, participant_id, token_hash, status, state_country, created_at,
-	sent_at, opened_at, started_at, submitted_at, revoked_at, expires_at FROM invitations WHERE token_hash = ?`, h).
-		Scan(&inv.ID, &inv.ConsultationID, &inv.ParticipantID, &inv.TokenHash, &inv.Status, &inv.StateCountry, &inv.CreatedAt,
-			&inv.SentAt, &inv.OpenedAt, &inv.StartedAt, &inv.SubmittedAt, &inv.RevokedAt, &inv.ExpiresAt)
+	err := queryRowDirect(db, `SELECT `+invitationColumns+` FROM invitations i WHERE token_hash = ?`, h).Scan(inv.fields()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = db.Where("id = (SELECT invitation_id FROM invitation_links WHERE token_hash = ?)", h).Take(&inv).Error
 	}
 	if err != nil {
 		return nil, translate(err)
 	}
+	if err := s.checkLive(db, &inv); err != nil {
+		return nil, err
+	}
+	return &inv, nil
+}
+
+// invitationColumns are the columns of invitations i that
+// Invitation.fields scans, in its order.
+const invitationColumns = `i.id, i.consultation_id, i.participant_id, i.token_hash, i.status, i.state_country, i.created_at,
+	i.sent_at, i.opened_at, i.started_at, i.submitted_at, i.revoked_at, i.expires_at`
+
+func (inv *Invitation) fields() []any {
+	return []any{&inv.ID, &inv.ConsultationID, &inv.ParticipantID, &inv.TokenHash, &inv.Status, &inv.StateCountry, &inv.CreatedAt,
+		&inv.SentAt, &inv.OpenedAt, &inv.StartedAt, &inv.SubmittedAt, &inv.RevokedAt, &inv.ExpiresAt}
+}
+
+// checkLive turns a revoked or expired invitation away (ErrNotFound) and
+// brings a stale stored expiry up to date.
+func (s *Store) checkLive(db *gorm.DB, inv *Invitation) error {
 	if inv.RevokedAt != nil {
-		return nil, ErrNotFound
+		return ErrNotFound
 	}
 	if inv.ExpiresAt != nil && s.Now().After(*inv.ExpiresAt) {
 		// The stored expiry may predate a round added or moved later:
 		// ask the rounds before turning the link away.
 		exp, err := InvitationExpiry(db, inv.ConsultationID)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if exp != nil && !s.Now().Before(*exp) {
-			return nil, ErrNotFound
+			return ErrNotFound
 		}
 		inv.ExpiresAt = exp
 	}
-	return &inv, nil
+	return nil
 }
 
 // refreshExpiry sets the expiry of a consultation's live invitations to

@@ -407,12 +407,55 @@ func (s *Store) LoadJourneyToSave(ctx context.Context, inv *Invitation) (*Journe
 
 func (s *Store) loadJourney(ctx context.Context, inv *Invitation, withAnswers bool) (*Journey, error) {
 	db := s.R.WithContext(ctx)
-	// Without a response there are no answers: the empty map is all of them.
-	j := &Journey{Invitation: inv, Answers: map[int64]string{}, answersLoaded: withAnswers}
 	c, rev, r, err := journeyHead(db, inv)
 	if err != nil {
 		return nil, err
 	}
+	return s.journeyFrom(db, inv, c, rev, r, withAnswers)
+}
+
+// JourneyByToken is FindInvitationByToken then LoadJourney (with
+// withAnswers) or LoadJourneyToSave, with the invitation, its consultation
+// and its respondent read in one query: one query less on every
+// respondent request. A token of a later link (invitation_links) takes the
+// two steps.
+func (s *Store) JourneyByToken(ctx context.Context, tok string, withAnswers bool) (*Journey, error) {
+	if tok == "" || len(tok) > 200 {
+		return nil, ErrNotFound
+	}
+	db := s.R.WithContext(ctx)
+	var inv Invitation
+	rows, err := queryDirect(db, `SELECT `+invitationColumns+`, `+headColumns+`
+FROM invitations i JOIN consultations c ON c.id = i.consultation_id
+LEFT JOIN respondents rs ON rs.id = CASE WHEN c.unit = ? AND i.state_country IS NOT NULL
+	THEN (SELECT id FROM respondents WHERE consultation_id = i.consultation_id AND state_country = i.state_country)
+	ELSE (SELECT id FROM respondents WHERE consultation_id = i.consultation_id AND participant_id = i.participant_id) END
+WHERE i.token_hash = ?`, UnitState, HashToken(tok))
+	if err != nil {
+		return nil, err
+	}
+	c, rev, r, err := scanHead(rows, inv.fields())
+	if errors.Is(err, ErrNotFound) {
+		found, err := s.FindInvitationByToken(ctx, tok)
+		if err != nil {
+			return nil, err
+		}
+		return s.loadJourney(ctx, found, withAnswers)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkLive(db, &inv); err != nil {
+		return nil, err
+	}
+	return s.journeyFrom(db, &inv, c, rev, r, withAnswers)
+}
+
+// journeyFrom completes a journey from its head: rounds and questions
+// from the journey cache, then the response.
+func (s *Store) journeyFrom(db *gorm.DB, inv *Invitation, c *Consultation, rev int64, r *Respondent, withAnswers bool) (*Journey, error) {
+	// Without a response there are no answers: the empty map is all of them.
+	j := &Journey{Invitation: inv, Answers: map[int64]string{}, answersLoaded: withAnswers}
 	j.Consultation, j.Respondent = c, r
 	// Rounds and questions come from the journey cache (shared: never
 	// modify them).
@@ -446,12 +489,16 @@ func (s *Store) loadJourney(ctx context.Context, inv *Invitation, withAnswers bo
 	return j, journeyResponse(db, j, withAnswers)
 }
 
+// headColumns are the consultation (with its revision) and respondent
+// columns that scanHead reads.
+const headColumns = `c.id, c.title, c.description, c.unit, c.languages, c.min_cell_size, c.created_at, c.updated_at, c.rev,
+	rs.id, rs.consultation_id, rs.participant_id, rs.code, rs.state_country, rs.gender, rs.institution_type, rs.country, rs.consent_at, rs.created_at, rs.updated_at`
+
 // journeyHead reads, in one query, an invitation's consultation (with its
 // revision) and its respondent (nil before the first opening; keyed as
 // respondentKey does). Plain SQL: it runs on every respondent request.
 func journeyHead(db *gorm.DB, inv *Invitation) (*Consultation, int64, *Respondent, error) {
-	q := `SELECT c.id, c.title, c.description, c.unit, c.languages, c.min_cell_size, c.created_at, c.updated_at, c.rev,
-	rs.id, rs.consultation_id, rs.participant_id, rs.code, rs.state_country, rs.gender, rs.institution_type, rs.country, rs.consent_at, rs.created_at, rs.updated_at
+	q := `SELECT ` + headColumns + `
 FROM consultations c LEFT JOIN respondents rs ON rs.consultation_id = c.id AND `
 	args := []any{}
 	if inv.StateCountry != nil {
@@ -465,6 +512,12 @@ FROM consultations c LEFT JOIN respondents rs ON rs.consultation_id = c.id AND `
 	if err != nil {
 		return nil, 0, nil, err
 	}
+	return scanHead(rows, nil)
+}
+
+// scanHead reads the one row of a head query (ErrNotFound when none) and
+// closes rows: first into lead, then headColumns.
+func scanHead(rows *sql.Rows, lead []any) (*Consultation, int64, *Respondent, error) {
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
@@ -478,8 +531,8 @@ FROM consultations c LEFT JOIN respondents rs ON rs.consultation_id = c.id AND `
 	var r Respondent
 	var code, gender, inst, country *string
 	var created, updated *time.Time
-	if err := rows.Scan(&c.ID, &c.Title, &c.Description, &c.Unit, &c.Languages, &c.MinCellSize, &c.CreatedAt, &c.UpdatedAt, &rev,
-		&rid, &rcons, &r.ParticipantID, &code, &r.StateCountry, &gender, &inst, &country, &r.ConsentAt, &created, &updated); err != nil {
+	if err := rows.Scan(append(lead, &c.ID, &c.Title, &c.Description, &c.Unit, &c.Languages, &c.MinCellSize, &c.CreatedAt, &c.UpdatedAt, &rev,
+		&rid, &rcons, &r.ParticipantID, &code, &r.StateCountry, &gender, &inst, &country, &r.ConsentAt, &created, &updated)...); err != nil {
 		return nil, 0, nil, err
 	}
 	if rid == nil {
