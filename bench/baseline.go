@@ -11,7 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -59,30 +59,60 @@ func (r InsertResult) String() string {
 // that it still writes everything the application writes, and its figure
 // stays comparable with the earlier ones.
 func InsertBaseline(ctx context.Context, path string, n int, d time.Duration) (InsertResult, error) {
-	var res InsertResult
+	b, err := NewBareInsert(ctx, path, n)
+	if err != nil {
+		return InsertResult{}, err
+	}
+	defer b.Close()
+	if err := b.Run(ctx, d); err != nil {
+		return InsertResult{}, err
+	}
+	return b.Result(), nil
+}
+
+// BareInsert is the bare insert baseline ready to run, in one go or a
+// slice at a time (Run again goes on with the next submissions).
+type BareInsert struct {
+	db      *sql.DB
+	stmts   map[string]*sql.Stmt
+	fts     *sql.Stmt
+	open    map[int64]bool
+	per     []map[string][][]any
+	next    int
+	total   int
+	lat     []time.Duration
+	elapsed time.Duration
+	cpu     time.Duration
+}
+
+// NewBareInsert prepares the baseline of InsertBaseline: a fresh SQLite
+// file at path with the application's schema and the rows of up to n
+// submissions, built beforehand.
+func NewBareInsert(ctx context.Context, path string, n int) (*BareInsert, error) {
+	res := &BareInsert{}
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		os.Remove(path + suffix)
 	}
 	s, err := models.Open(ctx, "sqlite:"+path, nil)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()
-		return res, err
+		return nil, err
 	}
 	// The consultation, participants and invitations exist beforehand, as
 	// they do when respondents submit through the application.
 	g, err := Generate(ctx, s, GenConfig{Fresh: n, Seed: 42})
 	if err != nil {
 		s.Close()
-		return res, err
+		return nil, err
 	}
 	ids := map[string]int64{"participants": g.FirstParticipant}
 	for _, t := range []string{"invitations", "respondents", "responses", "submitted_answers"} {
 		if ids[t], err = s.NextID(ctx, t); err != nil {
 			s.Close()
-			return res, err
+			return nil, err
 		}
 	}
 	s.Close()
@@ -92,28 +122,27 @@ func InsertBaseline(ctx context.Context, path string, n int, d time.Duration) (I
 
 	db, err := sql.Open("sqlite3", SQLiteDSN(path))
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-	defer db.Close()
+	res.db = db
 	db.SetMaxOpenConns(1)
-	stmts := map[string]*sql.Stmt{}
+	res.stmts = map[string]*sql.Stmt{}
 	for _, t := range tableOrder[2:] {
 		ph := strings.TrimSuffix(strings.Repeat("?,", len(t.cols)), ",")
 		st, err := db.PrepareContext(ctx, "INSERT INTO "+t.name+" ("+strings.Join(t.cols, ",")+") VALUES ("+ph+")")
 		if err != nil {
-			return res, err
+			res.Close()
+			return nil, err
 		}
-		defer st.Close()
-		stmts[t.name] = st
+		res.stmts[t.name] = st
 	}
-	ftsStmt, err := db.PrepareContext(ctx, "INSERT INTO answer_fts (docid, body) VALUES (?, ?)")
-	if err != nil {
-		return res, err
+	if res.fts, err = db.PrepareContext(ctx, "INSERT INTO answer_fts (docid, body) VALUES (?, ?)"); err != nil {
+		res.Close()
+		return nil, err
 	}
-	defer ftsStmt.Close()
-	open := map[int64]bool{}
+	res.open = map[int64]bool{}
 	for _, q := range g.Questions {
-		open[q.ID] = q.Kind == models.QLongText || q.Kind == models.QShortText
+		res.open[q.ID] = q.Kind == models.QLongText || q.Kind == models.QShortText
 	}
 	// Group the rows per submission (respondent i owns response i).
 	per := make([]map[string][][]any, n)
@@ -136,51 +165,78 @@ func InsertBaseline(ctx context.Context, path string, n int, d time.Duration) (I
 			per[i][t] = append(per[i][t], r)
 		}
 	}
-	var total int
-	lat := make([]time.Duration, 0, n)
+	res.per = per
+	return res, nil
+}
+
+// Close closes the baseline's database.
+func (b *BareInsert) Close() error {
+	for _, st := range b.stmts {
+		st.Close()
+	}
+	if b.fts != nil {
+		b.fts.Close()
+	}
+	return b.db.Close()
+}
+
+// Run inserts the next submissions, one transaction each, for d (or
+// until the prepared ones run out).
+func (b *BareInsert) Run(ctx context.Context, d time.Duration) error {
 	deadline := time.Now().Add(d)
 	cpu0 := processCPU()
 	start := time.Now()
-	for i := 0; i < n && time.Now().Before(deadline); i++ {
+	defer func() {
+		b.elapsed += time.Since(start)
+		b.cpu += processCPU() - cpu0
+	}()
+	for ; b.next < len(b.per) && time.Now().Before(deadline); b.next++ {
+		sub := b.per[b.next]
 		t0 := time.Now()
-		tx, err := db.BeginTx(ctx, nil)
+		tx, err := b.db.BeginTx(ctx, nil)
 		if err != nil {
-			return res, err
+			return err
 		}
 		for _, t := range tableOrder[2:] {
-			st := tx.StmtContext(ctx, stmts[t.name])
-			for _, r := range per[i][t.name] {
+			st := tx.StmtContext(ctx, b.stmts[t.name])
+			for _, r := range sub[t.name] {
 				if _, err := st.ExecContext(ctx, r...); err != nil {
 					tx.Rollback()
-					return res, fmt.Errorf("insert into %s: %w", t.name, err)
+					return fmt.Errorf("insert into %s: %w", t.name, err)
 				}
-				total++
+				b.total++
 			}
 		}
 		// submitted_answers columns: id, response_id, respondent_id,
 		// round_id, question_id, row_key, value, num.
-		fts := tx.StmtContext(ctx, ftsStmt)
-		for _, r := range per[i]["submitted_answers"] {
-			if open[r[4].(int64)] {
+		fts := tx.StmtContext(ctx, b.fts)
+		for _, r := range sub["submitted_answers"] {
+			if b.open[r[4].(int64)] {
 				if _, err := fts.ExecContext(ctx, r[0], r[6]); err != nil {
 					tx.Rollback()
-					return res, fmt.Errorf("insert into answer_fts: %w", err)
+					return fmt.Errorf("insert into answer_fts: %w", err)
 				}
 			}
 		}
 		if err := tx.Commit(); err != nil {
-			return res, err
+			return err
 		}
-		lat = append(lat, time.Since(t0))
+		b.lat = append(b.lat, time.Since(t0))
 	}
-	res.Elapsed = time.Since(start)
-	res.CPU = processCPU() - cpu0
-	res.Submissions = len(lat)
-	res.Rate = float64(len(lat)) / res.Elapsed.Seconds()
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return nil
+}
+
+// Result sums up the runs so far.
+func (b *BareInsert) Result() InsertResult {
+	lat := slices.Clone(b.lat)
+	slices.Sort(lat)
+	res := InsertResult{Submissions: len(lat), Elapsed: b.elapsed, CPU: b.cpu,
+		RowsPerSub: float64(b.total) / float64(max(1, len(lat)))}
+	if b.elapsed > 0 {
+		res.Rate = float64(len(lat)) / b.elapsed.Seconds()
+	}
 	res.P50, res.P99 = pct(lat, 0.5), pct(lat, 0.99)
-	res.RowsPerSub = float64(total) / float64(max(1, len(lat)))
-	return res, nil
+	return res
 }
 
 func processCPU() time.Duration {

@@ -156,3 +156,55 @@ func TestBaselinesSmall(t *testing.T) {
 		t.Error("the driver ran against a remote host")
 	}
 }
+
+// Interleaving: a load in slices runs Between between them, counts only
+// the slices' time, and a baseline run a slice at a time adds up.
+func TestSlicesInterleave(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	bare, err := NewBareInsert(ctx, dir+"/bare.db", 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bare.Close()
+	url, stop, err := PageBaseline("127.0.0.1:0", 4000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	var between []*LoadReport
+	rep, err := RunLoad(ctx, LoadConfig{BaseURL: url, Flow: "get", Path: "/", Concurrency: 2, Duration: 600 * time.Millisecond, Slices: 3,
+		Between: func() {
+			// Each pause is longer than the whole timed phase: it must not count.
+			time.Sleep(time.Second)
+			if err := bare.Run(ctx, 50*time.Millisecond); err != nil {
+				t.Error(err)
+			}
+			r, err := RunLoad(ctx, LoadConfig{BaseURL: url, Flow: "get", Path: "/", Concurrency: 2, Max: 5, Duration: time.Second})
+			if err != nil {
+				t.Error(err)
+			}
+			between = append(between, r)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(between) != 2 {
+		t.Fatalf("Between ran %d times for 3 slices, want 2", len(between))
+	}
+	if rep.Units == 0 || rep.Errors != 0 || rep.Elapsed < 600*time.Millisecond || rep.Elapsed > 1500*time.Millisecond {
+		t.Fatalf("sliced load: %d units, %d errors in %s (the pauses took 2 s)", rep.Units, rep.Errors, rep.Elapsed)
+	}
+	m := MergeReports(between...)
+	if m.Units != between[0].Units+between[1].Units || m.Units != 10 || m.Elapsed != between[0].Elapsed+between[1].Elapsed || m.P99 < m.P50 || m.P50 <= 0 {
+		t.Fatalf("merged: %+v from %+v and %+v", m, between[0], between[1])
+	}
+	first := bare.Result().Submissions
+	if err := bare.Run(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	res := bare.Result()
+	if first == 0 || res.Submissions != 60 || res.Rate <= 0 || res.RowsPerSub < 4 {
+		t.Fatalf("bare insert in slices: %d after two slices, then %+v (want all 60)", first, res)
+	}
+}

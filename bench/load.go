@@ -61,6 +61,14 @@ type LoadConfig struct {
 	Record bool
 	// OnTimed, when set, is called as the timed phase starts.
 	OnTimed func()
+	// Slices splits the timed phase of the save-submit and page flows
+	// into this many slices of Duration/Slices (0 or 1: one). Between two
+	// slices every worker stops, with no request in flight, and Between
+	// runs: a baseline's slice, so that the two are measured interleaved
+	// and share the machine's slower and faster moments. Elapsed counts
+	// the slices only.
+	Slices  int
+	Between func()
 }
 
 // OpStats are the latencies of one kind of request.
@@ -83,6 +91,7 @@ type LoadReport struct {
 	Errors      int                 `json:"errors"`
 	Ops         map[string]*OpStats `json:"ops"`
 	ErrorSample []string            `json:"error_sample,omitempty"`
+	unitLat     []time.Duration     // sorted, for MergeReports
 	// Log lists, per token, each write attempted in order and whether it
 	// was acknowledged (2xx). Only with Record.
 	Log map[string][]Write `json:"-"`
@@ -437,34 +446,26 @@ func (d *driver) saveSubmit(ctx context.Context) (*LoadReport, error) {
 	d.ops = map[string]*OpStats{}
 	// Timed: each worker owns every Concurrency-th token, so no two
 	// workers write the same respondent at once.
-	tctx, cancel := context.WithTimeout(ctx, d.cfg.Duration)
-	defer cancel()
 	var done atomic.Int64
-	if d.cfg.OnTimed != nil {
-		d.cfg.OnTimed()
-	}
-	start := time.Now()
-	for w := 0; w < d.cfg.Concurrency; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			c := d.client(false)
-			r := rand.New(rand.NewPCG(d.cfg.Seed, uint64(1000+w)))
-			var own []*respondState
-			for j := w; j < len(ready); j += d.cfg.Concurrency {
-				own = append(own, ready[j])
+	steps := make([]func(context.Context) bool, d.cfg.Concurrency)
+	for w := range steps {
+		c := d.client(false)
+		r := rand.New(rand.NewPCG(d.cfg.Seed, uint64(1000+w)))
+		var own []*respondState
+		for j := w; j < len(ready); j += d.cfg.Concurrency {
+			own = append(own, ready[j])
+		}
+		k := 0
+		steps[w] = func(ctx context.Context) bool {
+			if d.cfg.Max > 0 && done.Add(1) > int64(d.cfg.Max) {
+				return false
 			}
-			for k := 0; tctx.Err() == nil; k++ {
-				if d.cfg.Max > 0 && done.Add(1) > int64(d.cfg.Max) {
-					return
-				}
-				st := own[k%len(own)]
-				_ = d.saveSubmitOnce(tctx, c, st, r)
-			}
-		}(w)
+			_ = d.saveSubmitOnce(ctx, c, own[k%len(own)], r)
+			k++
+			return true
+		}
 	}
-	wg.Wait()
-	rep := d.report(time.Since(start))
+	rep := d.report(d.runTimed(ctx, steps))
 	for k, v := range prepOps {
 		rep.Ops["prepare_"+k] = v
 		summarise(v)
@@ -506,48 +507,80 @@ func (d *driver) journey(ctx context.Context) (*LoadReport, error) {
 }
 
 func (d *driver) pages(ctx context.Context) (*LoadReport, error) {
-	tctx, cancel := context.WithTimeout(ctx, d.cfg.Duration)
-	defer cancel()
 	var n atomic.Int64
-	var wg sync.WaitGroup
+	var steps []func(context.Context) bool
+	for w := 0; w < d.cfg.Concurrency; w++ {
+		c := d.client(d.cfg.Flow != "get")
+		path := d.cfg.Path
+		if d.cfg.Flow == "page" {
+			// Open the personal link once (it may set a session and
+			// redirect); then load the page it leads to.
+			u, err := d.follow(ctx, c, "/r/"+d.cfg.Tokens[w%len(d.cfg.Tokens)])
+			if err != nil {
+				continue
+			}
+			path = u
+		}
+		i := w
+		steps = append(steps, func(ctx context.Context) bool {
+			if d.cfg.Max > 0 && n.Add(1) > int64(d.cfg.Max) {
+				return false
+			}
+			if d.cfg.Flow == "page-open" {
+				c.Jar, _ = cookiejar.New(nil)
+				path = "/r/" + d.cfg.Tokens[i%len(d.cfg.Tokens)]
+			}
+			i += d.cfg.Concurrency
+			t0 := time.Now()
+			if err := d.getPage(ctx, c, path); err == nil {
+				d.mu.Lock()
+				d.units = append(d.units, time.Since(t0))
+				d.mu.Unlock()
+			}
+			return true
+		})
+	}
+	return d.report(d.runTimed(ctx, steps)), nil
+}
+
+// runTimed runs the timed phase: each step does one unit of its worker
+// (false: the worker is done), all workers at once, for Duration, in
+// Slices slices with Between run between them. A slice stops starting
+// units at its end and waits for those in flight, which count: the time
+// returned covers the slices, end to end, and nothing else.
+func (d *driver) runTimed(ctx context.Context, steps []func(context.Context) bool) time.Duration {
+	slices := max(1, d.cfg.Slices)
+	finished := make([]bool, len(steps))
+	var elapsed time.Duration
 	if d.cfg.OnTimed != nil {
 		d.cfg.OnTimed()
 	}
-	start := time.Now()
-	for w := 0; w < d.cfg.Concurrency; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			c := d.client(d.cfg.Flow != "get")
-			path := d.cfg.Path
-			if d.cfg.Flow == "page" {
-				// Open the personal link once (it may set a session and
-				// redirect); then load the page it leads to.
-				u, err := d.follow(tctx, c, "/r/"+d.cfg.Tokens[w%len(d.cfg.Tokens)])
-				if err != nil {
-					return
-				}
-				path = u
+	for sl := 0; sl < slices && ctx.Err() == nil; sl++ {
+		if sl > 0 && d.cfg.Between != nil {
+			d.cfg.Between()
+		}
+		start := time.Now()
+		end := start.Add(d.cfg.Duration / time.Duration(slices))
+		var wg sync.WaitGroup
+		for w, step := range steps {
+			if finished[w] {
+				continue
 			}
-			for i := w; tctx.Err() == nil; i += d.cfg.Concurrency {
-				if d.cfg.Max > 0 && n.Add(1) > int64(d.cfg.Max) {
-					return
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for ctx.Err() == nil && time.Now().Before(end) {
+					if !step(ctx) {
+						finished[w] = true
+						return
+					}
 				}
-				if d.cfg.Flow == "page-open" {
-					c.Jar, _ = cookiejar.New(nil)
-					path = "/r/" + d.cfg.Tokens[i%len(d.cfg.Tokens)]
-				}
-				t0 := time.Now()
-				if err := d.getPage(tctx, c, path); err == nil {
-					d.mu.Lock()
-					d.units = append(d.units, time.Since(t0))
-					d.mu.Unlock()
-				}
-			}
-		}(w)
+			}()
+		}
+		wg.Wait()
+		elapsed += time.Since(start)
 	}
-	wg.Wait()
-	return d.report(time.Since(start)), nil
+	return elapsed
 }
 
 // follow GETs path, following redirects, and returns the final path.
@@ -670,7 +703,28 @@ func (d *driver) report(elapsed time.Duration) *LoadReport {
 	sort.Slice(d.units, func(i, j int) bool { return d.units[i] < d.units[j] })
 	return &LoadReport{Flow: d.cfg.Flow, Concurrency: d.cfg.Concurrency, Elapsed: elapsed, Units: len(d.units),
 		Rate: float64(len(d.units)) / elapsed.Seconds(), P50: pct(d.units, 0.5), P99: pct(d.units, 0.99),
-		Errors: d.nerr, Ops: d.ops, ErrorSample: d.errs, Log: d.log}
+		Errors: d.nerr, Ops: d.ops, ErrorSample: d.errs, Log: d.log, unitLat: d.units}
+}
+
+// MergeReports adds up the reports of one flow run in pieces (a baseline
+// run a slice at a time): units, time and errors summed, the latencies of
+// all units together. Ops and Log are left out.
+func MergeReports(reps ...*LoadReport) *LoadReport {
+	m := &LoadReport{}
+	for _, r := range reps {
+		m.Flow, m.Concurrency = r.Flow, r.Concurrency
+		m.Elapsed += r.Elapsed
+		m.Units += r.Units
+		m.Errors += r.Errors
+		m.ErrorSample = append(m.ErrorSample, r.ErrorSample...)
+		m.unitLat = append(m.unitLat, r.unitLat...)
+	}
+	sort.Slice(m.unitLat, func(i, j int) bool { return m.unitLat[i] < m.unitLat[j] })
+	if m.Elapsed > 0 {
+		m.Rate = float64(m.Units) / m.Elapsed.Seconds()
+	}
+	m.P50, m.P99 = pct(m.unitLat, 0.5), pct(m.unitLat, 0.99)
+	return m
 }
 
 // String prints the report as a few lines.

@@ -52,6 +52,7 @@ var (
 	flagDB    = flag.String("db", "", "reuse this generated SQLite file (skips generation; needs -consultation and -round)")
 	flagCons  = flag.Int64("consultation", 0, "consultation id in -db")
 	flagRound = flag.Int64("round", 0, "round id in -db")
+	flagSlice = flag.Int("slices", 5, "run each of save+submit and the page interleaved with its baseline in this many slices of -d/slices each (1: the baseline whole, then the application)")
 	flagProf  = flag.Bool("profile", false, "build the server with -tags benchpprof and save a CPU profile of each timed server phase as <phase>.cpu in the work folder (give -dir to keep it)")
 )
 
@@ -130,7 +131,8 @@ func main() {
 	}
 
 	var insert bench.InsertResult
-	if want("insert") || want("savesubmit") {
+	sliced := want("savesubmit") && len(fresh) > 0 && *flagSlice > 1
+	if (want("insert") || want("savesubmit")) && !sliced {
 		step("bare baseline: one transaction per submission")
 		var err error
 		insert, err = bench.InsertBaseline(ctx, filepath.Join(dir, "bare.db"), 40000, *flagD)
@@ -139,23 +141,46 @@ func main() {
 		fmt.Fprintf(logw, "   bare insert CPU: %.2f ms per submission\n", ms(insert.CPU)/float64(insert.Submissions))
 	}
 	if want("savesubmit") && len(fresh) > 0 {
+		var bare *bench.BareInsert
+		between := func() {}
+		var off cpuSnap // what the bare slices took, left out of the app's figures
+		srv := (*proc)(nil)
+		if sliced {
+			step(fmt.Sprintf("bare baseline: one transaction per submission (run in %d slices, interleaved with save+submit)", *flagSlice))
+			var err error
+			bare, err = bench.NewBareInsert(ctx, filepath.Join(dir, "bare.db"), 40000)
+			check(err)
+			defer bare.Close()
+			between = func() {
+				a := takeCPU(srv)
+				check(bare.Run(ctx, *flagD/time.Duration(*flagSlice)))
+				off = off.plus(takeCPU(srv).sub(a))
+			}
+		}
 		step(fmt.Sprintf("save+submit through HTTP, %d concurrent, full durability (WAL fsynced before each answer)", *flagC))
-		srv := startServer(ctx, server, dir, "sqlite:"+dbPath)
+		srv = startServer(ctx, server, dir, "sqlite:"+dbPath)
 		var cpu0 time.Duration
 		var c0 cpuSnap
 		rep, err := bench.RunLoad(ctx, bench.LoadConfig{BaseURL: srv.base, Tokens: fresh, Flow: "save-submit", Concurrency: *flagC, Duration: *flagD, Seed: 3,
-			OnTimed: func() { cpu0, c0 = srv.cpu(), takeCPU(srv); srv.profile(dir, "savesubmit", *flagD) }})
+			Slices: *flagSlice, Between: between,
+			OnTimed: func() { cpu0, c0 = srv.cpu(), takeCPU(srv); srv.profile(dir, "savesubmit", 2**flagD) }})
 		cpu := srv.cpu() - cpu0
 		if err == nil {
-			fmt.Fprintf(logw, "   %s\n", takeCPU(srv).sub(c0).per(rep.Units))
+			fmt.Fprintf(logw, "   %s\n", takeCPU(srv).sub(c0).sub(off).per(rep.Units))
 		}
 		srv.waitProfile()
 		srv.stop()
+		if sliced {
+			between() // the last bare slice: as many as the application's
+			insert = bare.Result()
+			fmt.Fprintln(logw, "  ", insert)
+			fmt.Fprintf(logw, "   bare insert CPU: %.2f ms per submission\n", ms(insert.CPU)/float64(max(1, insert.Submissions)))
+		}
 		if err != nil {
 			add(row{"save+submit through HTTP", "not measured: " + err.Error(), insert.String(), "—", "≥ 1.0× (issue 8), ≥ 0.5× (issue 3)"})
 		} else {
 			fmt.Fprint(logw, rep)
-			add(row{fmt.Sprintf("save+submit through HTTP, %d concurrent, full durability (WAL fsynced before each answer)", *flagC),
+			add(row{fmt.Sprintf("save+submit through HTTP, %d concurrent, full durability (WAL fsynced before each answer)%s", *flagC, slicedNote(sliced)),
 				fmt.Sprintf("%.0f submissions/s (p50 %s, p99 %s, %d errors)", rep.Rate, msf(rep.P50), msf(rep.P99), rep.Errors),
 				fmt.Sprintf("%.0f/s (p50 %s, p99 %s)", insert.Rate, msf(insert.P50), msf(insert.P99)),
 				fmt.Sprintf("%.2f×", rep.Rate/insert.Rate), "≥ 1.0× (issue 8), ≥ 0.5× (issue 3)"})
@@ -171,19 +196,31 @@ func main() {
 		if err != nil {
 			add(row{"personal-link page", "not measured: " + err.Error(), "—", "—", "≥ 0.8×"})
 		} else {
+			base, stop, err := bench.PageBaseline("127.0.0.1:0", size)
+			check(err)
+			slices := max(1, *flagSlice)
+			// The bare page is loaded a slice at a time, between the
+			// application's slices (after them all when -slices is 1).
+			var bare []*bench.LoadReport
+			bareSlice := func() {
+				r, err := bench.RunLoad(ctx, bench.LoadConfig{BaseURL: base, Flow: "get", Path: "/", Concurrency: *flagC, Duration: *flagD / time.Duration(slices)})
+				check(err)
+				bare = append(bare, r)
+			}
 			rep, err := bench.RunLoad(ctx, bench.LoadConfig{BaseURL: srv.base, Tokens: answered, Flow: "page", Concurrency: *flagC, Duration: *flagD,
-				OnTimed: func() { srv.profile(dir, "page", *flagD) }})
+				Slices: slices, Between: bareSlice,
+				OnTimed: func() { srv.profile(dir, "page", 2**flagD) }})
 			check(err)
 			srv.waitProfile()
 			fmt.Fprint(logw, rep)
 			srv.stop()
-			base, stop, err := bench.PageBaseline("127.0.0.1:0", size)
-			check(err)
-			brep, err := bench.RunLoad(ctx, bench.LoadConfig{BaseURL: base, Flow: "get", Path: "/", Concurrency: *flagC, Duration: *flagD})
+			for len(bare) < slices {
+				bareSlice()
+			}
 			stop()
-			check(err)
+			brep := bench.MergeReports(bare...)
 			fmt.Fprint(logw, brep)
-			add(row{fmt.Sprintf("personal-link page (%s after GET /r/{token}, %d bytes), %d concurrent", final, size, *flagC),
+			add(row{fmt.Sprintf("personal-link page (%s after GET /r/{token}, %d bytes), %d concurrent%s", final, size, *flagC, slicedNote(slices > 1)),
 				fmt.Sprintf("%.0f pages/s (p50 %s, p99 %s, %d errors)", rep.Rate, msf(rep.P50), msf(rep.P99), rep.Errors),
 				fmt.Sprintf("%.0f/s (p50 %s, p99 %s)", brep.Rate, msf(brep.P50), msf(brep.P99)),
 				fmt.Sprintf("%.2f×", rep.Rate/brep.Rate), "≥ 0.8×"})
@@ -695,6 +732,21 @@ func takeCPU(servers ...*proc) cpuSnap {
 		c.driver = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	return c
+}
+
+// slicedNote tells, in a figure's name, that it was measured interleaved
+// with its baseline.
+func slicedNote(sliced bool) string {
+	if !sliced {
+		return ""
+	}
+	return fmt.Sprintf(", interleaved with the baseline in %d slices", *flagSlice)
+}
+
+// plus adds two differences of snapshots.
+func (c cpuSnap) plus(o cpuSnap) cpuSnap {
+	return cpuSnap{at: c.at, busy: c.busy + o.busy, total: c.total + o.total, servers: c.servers + o.servers, pg: c.pg + o.pg, driver: c.driver + o.driver, wal: c.wal + o.wal,
+		read: c.read + o.read, written: c.written + o.written}
 }
 
 func (c cpuSnap) sub(o cpuSnap) cpuSnap {
