@@ -31,8 +31,8 @@ func journeySummary(j *models.Journey) map[string]any {
 }
 
 // TestJourneyByTokenMatchesTwoSteps: the one-query JourneyByToken reads
-// the same journey as FindInvitationByToken then LoadJourney (or
-// LoadJourneyToSave), before and after the opening, with saved answers, in
+// the same journey (and participant) as FindInvitationByToken then
+// LoadJourney (or LoadJourneyToSave), before and after the opening, with saved answers, in
 // a State consultation (whose respondent is the State's, whichever of its
 // participants holds the link), through a later link, and turns away
 // unknown and revoked links alike.
@@ -56,6 +56,11 @@ func TestJourneyByTokenMatchesTwoSteps(t *testing.T) {
 				got, err := s.JourneyByToken(ctx, tok, withAnswers)
 				if err != nil {
 					t.Fatalf("%s: JourneyByToken: %v", when, err)
+				}
+				gp, err1 := s.JourneyParticipant(ctx, got)
+				wp, err2 := s.JourneyParticipant(ctx, want)
+				if err1 != nil || err2 != nil || *gp != *wp || gp.Email == "" {
+					t.Fatalf("%s: the participant read with the journey %+v (%v), by itself %+v (%v)", when, gp, err1, wp, err2)
 				}
 				if g, w := journeySummary(got), journeySummary(want); !reflect.DeepEqual(g, w) {
 					t.Fatalf("%s (answers %v): JourneyByToken read\n%v\nthe two steps\n%v", when, withAnswers, g, w)

@@ -340,6 +340,9 @@ type Journey struct {
 	// answersLoaded: Answers are all the response's draft answers as of
 	// Response.Version (not so after LoadJourneyToSave).
 	answersLoaded bool
+	// participant is what JourneyParticipant returns, when read with the
+	// journey (JourneyByToken).
+	participant *Participant
 }
 
 // IsState reports whether the respondent is a State.
@@ -425,8 +428,9 @@ func (s *Store) JourneyByToken(ctx context.Context, tok string, withAnswers bool
 	}
 	db := s.R.WithContext(ctx)
 	var inv Invitation
-	rows, err := queryDirect(db, `SELECT `+invitationColumns+`, `+headColumns+`
-FROM invitations i JOIN consultations c ON c.id = i.consultation_id
+	p := Participant{}
+	rows, err := queryDirect(db, `SELECT `+invitationColumns+`, p.name, p.email, p.language, `+headColumns+`
+FROM invitations i JOIN participants p ON p.id = i.participant_id JOIN consultations c ON c.id = i.consultation_id
 LEFT JOIN respondents rs ON rs.id = CASE WHEN c.unit = ? AND i.state_country IS NOT NULL
 	THEN (SELECT id FROM respondents WHERE consultation_id = i.consultation_id AND state_country = i.state_country)
 	ELSE (SELECT id FROM respondents WHERE consultation_id = i.consultation_id AND participant_id = i.participant_id) END
@@ -434,7 +438,7 @@ WHERE i.token_hash = ?`, UnitState, HashToken(tok))
 	if err != nil {
 		return nil, err
 	}
-	c, rev, r, err := scanHead(rows, inv.fields())
+	c, rev, r, err := scanHead(rows, append(inv.fields(), &p.Name, &p.Email, &p.Language))
 	if errors.Is(err, ErrNotFound) {
 		found, err := s.FindInvitationByToken(ctx, tok)
 		if err != nil {
@@ -448,7 +452,12 @@ WHERE i.token_hash = ?`, UnitState, HashToken(tok))
 	if err := s.checkLive(db, &inv); err != nil {
 		return nil, err
 	}
-	return s.journeyFrom(db, &inv, c, rev, r, withAnswers)
+	j, err := s.journeyFrom(db, &inv, c, rev, r, withAnswers)
+	if j != nil {
+		p.ID = inv.ParticipantID
+		j.participant = &p
+	}
+	return j, err
 }
 
 // journeyFrom completes a journey from its head: rounds and questions
@@ -1218,9 +1227,13 @@ func (s *Store) prepareSubmit(ctx context.Context, j *Journey, kinds map[int64]s
 
 // JourneyParticipant returns what a journey needs of the invited
 // participant: ID, Name, Email and Language (the receipt goes to their
-// address, in their language); the other fields are left empty. Plain
-// SQL: every submit reads it.
+// address, in their language); the other fields are left empty.
+// JourneyByToken reads it with the journey; otherwise it takes a query.
 func (s *Store) JourneyParticipant(ctx context.Context, j *Journey) (*Participant, error) {
+	if j.participant != nil {
+		p := *j.participant
+		return &p, nil
+	}
 	p := Participant{ID: j.Invitation.ParticipantID}
 	err := queryRowDirect(s.R.WithContext(ctx), "SELECT name, email, language FROM participants WHERE id = ?", p.ID).
 		Scan(&p.Name, &p.Email, &p.Language)
