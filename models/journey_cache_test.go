@@ -88,7 +88,8 @@ func TestSubmitAfterLightSave(t *testing.T) {
 	inv, _ := s.FindInvitationByToken(ctx, tok)
 	j, _ := s.LoadJourney(ctx, inv)
 	vals, _ := j.ParseAnswers(map[string]json.RawMessage{fmt.Sprint(q1.ID): json.RawMessage(`"first visit"`)})
-	if _, err := s.SaveAnswers(ctx, j, 0, vals); err != nil {
+	v, err := s.SaveAnswers(ctx, j, 0, vals)
+	if err != nil {
 		t.Fatal(err)
 	}
 	inv, _ = s.FindInvitationByToken(ctx, tok)
@@ -97,7 +98,7 @@ func TestSubmitAfterLightSave(t *testing.T) {
 		t.Fatal(err)
 	}
 	vals, _ = light.ParseAnswers(map[string]json.RawMessage{fmt.Sprint(q2.ID): json.RawMessage(`"second visit"`)})
-	if _, err := s.SaveAnswers(ctx, light, light.Version(), vals); err != nil {
+	if _, err := s.SaveAnswers(ctx, light, v, vals); err != nil {
 		t.Fatal(err)
 	}
 	sub, err := s.SubmitResponse(ctx, light, nil)

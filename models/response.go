@@ -401,9 +401,10 @@ func (s *Store) LoadJourney(ctx context.Context, inv *Invitation) (*Journey, err
 	return s.loadJourney(ctx, inv, true)
 }
 
-// LoadJourneyToSave is LoadJourney without the draft answers, for a
-// request that only saves answers (a save needs the version, not the
-// answers): one query less. Its Answers hold only what it saves.
+// LoadJourneyToSave is LoadJourney without the response and its draft
+// answers, for a request that only saves answers: SaveAnswers finds the
+// response in the writer by the version the client saw, so the request
+// reads one query less. Its Answers hold only what it saves.
 func (s *Store) LoadJourneyToSave(ctx context.Context, inv *Invitation) (*Journey, error) {
 	return s.loadJourney(ctx, inv, false)
 }
@@ -492,10 +493,12 @@ func (s *Store) journeyFrom(db *gorm.DB, inv *Invitation, c *Consultation, rev i
 	if j.Questions, err = meta.questions(db, j.Round.ID); err != nil {
 		return nil, err
 	}
-	if j.Respondent == nil {
+	if j.Respondent == nil || !withAnswers {
+		// A journey to save reads no response: SaveAnswers finds it in
+		// the writer, by the version the client saw.
 		return j, nil
 	}
-	return j, journeyResponse(db, j, withAnswers)
+	return j, journeyResponse(db, j, true)
 }
 
 // headColumns are the consultation (with its revision) and respondent
@@ -820,15 +823,37 @@ func (s *Store) SaveAnswers(ctx context.Context, j *Journey, version int, vals [
 	var resp Response
 	err := s.writeRerunnable(ctx, func(tx *gorm.DB) error {
 		resp = Response{}
-		inserted := false
+		var err error
 		if j.Response != nil && j.Response.ID != 0 {
-			// The journey has read the response: no need to read it
-			// again in the writer (the version check below makes sure it
-			// is the same row).
+			// The journey has read the response: move it on only if it
+			// is still at the version the client saw.
 			resp = *j.Response
-		} else if err := takeResponse(tx, s.Dialect, j.Respondent.ID, j.Round.ID, false, &resp); errors.Is(err, gorm.ErrRecordNotFound) {
-			if version != 0 {
-				return ErrStaleVersion
+			err = queryRowDirect(tx, `UPDATE responses SET version = version + 1, unsubmitted_changes = (status = ?), updated_at = ?
+				WHERE id = ? AND version = ? RETURNING id, status`, ResponseSubmitted, now, resp.ID, version).Scan(&resp.ID, &resp.Status)
+		} else {
+			// It has not (a journey to save): the same, found by its
+			// respondent and round.
+			resp = Response{RespondentID: j.Respondent.ID, RoundID: j.Round.ID}
+			err = queryRowDirect(tx, `UPDATE responses SET version = version + 1, unsubmitted_changes = (status = ?), updated_at = ?
+				WHERE respondent_id = ? AND round_id = ? AND version = ? RETURNING id, status`, ResponseSubmitted, now, resp.RespondentID, resp.RoundID, version).
+				Scan(&resp.ID, &resp.Status)
+		}
+		switch {
+		case err == nil:
+			resp.Version, resp.UnsubmittedChanges, resp.UpdatedAt = version+1, resp.Status == ResponseSubmitted, now
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		case version != 0:
+			return ErrStaleVersion
+		default:
+			// Version 0 and nothing moved on: the first save makes the
+			// response, unless another one just did (then it is stale).
+			var cur Response
+			if err := takeResponse(tx, s.Dialect, j.Respondent.ID, j.Round.ID, false, &cur); !errors.Is(err, gorm.ErrRecordNotFound) {
+				if err == nil {
+					err = ErrStaleVersion
+				}
+				return err
 			}
 			resp = Response{RespondentID: j.Respondent.ID, RoundID: j.Round.ID, Status: ResponseDraft, Version: 1, CreatedAt: now, UpdatedAt: now}
 			if err := insertResponse(tx, &resp); err != nil {
@@ -837,22 +862,6 @@ func (s *Store) SaveAnswers(ctx context.Context, j *Journey, version int, vals [
 			if resp.ID == 0 {
 				return ErrStaleVersion
 			}
-			inserted = true
-		} else if err != nil {
-			return err
-		}
-		if !inserted {
-			// Moved on only if it is still at the version the client saw.
-			var status string
-			err := queryRowDirect(tx, `UPDATE responses SET version = version + 1, unsubmitted_changes = (status = ?), updated_at = ?
-				WHERE id = ? AND version = ? RETURNING status`, ResponseSubmitted, now, resp.ID, version).Scan(&status)
-			if errors.Is(err, sql.ErrNoRows) {
-				return ErrStaleVersion
-			}
-			if err != nil {
-				return err
-			}
-			resp.Status, resp.Version, resp.UnsubmittedChanges, resp.UpdatedAt = status, version+1, status == ResponseSubmitted, now
 		}
 		var clear []int64
 		var rows []Answer
