@@ -79,21 +79,27 @@ BEGIN INSERT OR IGNORE INTO search_index_drops (docid) VALUES (NEW.id); END`,
 	}})
 }
 
-// searchReindexSQL indexes again the queued rows still there, up to
-// through (the parameter).
+// searchReindexSQL indexes again the queued rows still there, up to the
+// parameter (the lower of the indexer's through and the chunk's last
+// queued id).
 const searchReindexSQL = `INSERT INTO answer_fts(docid, body) SELECT sa.id, sa.value FROM search_index_drops d
 CROSS JOIN submitted_answers sa ON sa.id = d.docid JOIN questions q ON q.id = sa.question_id
 WHERE d.docid <= ? AND q.kind IN ('long_text','short_text') ORDER BY d.docid`
 
-// SearchIndexChunk bounds how many submitted_answers ids one indexer
-// transaction covers, so that a backlog (after a bulk load) does not hold
-// the single writer for long.
-var SearchIndexChunk int64 = 200_000
+// SearchIndexChunk bounds how many submitted_answers rows one indexer
+// transaction adds, and how many queued (deleted or rewritten) ones it
+// drops or re-adds, while respondents' writes wait for the single writer:
+// each of them waits behind it. At this size it holds the writer for a few
+// milliseconds; a second's worth of answers under load held it for 50 to
+// 100 (measured on 27 Nov). Alone in its batch with no write queued (a
+// backlog after a bulk load, a quiet server), a transaction takes
+// SearchIndexIdleChunk.
+var SearchIndexChunk, SearchIndexIdleChunk = 128, 100_000
 
 // IndexSearch brings the SQLite full-text index up to date: it drops the
-// deleted answers queued for it and adds the open answers submitted since
-// it last ran, one chunk per write, and returns how many it added. A no-op
-// on PostgreSQL.
+// deleted answers queued for it, indexes the rewritten ones again and adds
+// the open answers submitted since it last ran, a chunk per write, and
+// returns how many it added. A no-op on PostgreSQL.
 func (s *Store) IndexSearch(ctx context.Context) (int64, error) {
 	if s.Dialect != SQLite {
 		return 0, nil
@@ -111,27 +117,45 @@ func (s *Store) IndexSearch(ctx context.Context) (int64, error) {
 		// of every index page this write changes.
 		err := s.writeRerunnable(ctx, func(tx *gorm.DB) error {
 			added, more = 0, false
-			var through, top int64
+			chunk := SearchIndexChunk
+			if s.shared.Load() <= 1 && len(s.writes) == 0 {
+				chunk = SearchIndexIdleChunk // alone in its batch, none queued
+			}
+			var through, top, dropsTo, upto int64
 			if err := tx.Raw(`SELECT through FROM search_index_state WHERE id = 1`).Row().Scan(&through); err != nil {
 				return err
 			}
 			if err := tx.Raw(`SELECT COALESCE(MAX(id), 0) FROM submitted_answers`).Row().Scan(&top); err != nil {
 				return err
 			}
-			if err := tx.Exec(`DELETE FROM answer_fts WHERE docid IN (SELECT docid FROM search_index_drops)`).Error; err != nil {
+			// The chunk's queued rows: the first chunk of them.
+			if err := tx.Raw(`SELECT COALESCE((SELECT docid FROM search_index_drops ORDER BY docid LIMIT 1 OFFSET ?),
+	(SELECT MAX(docid) FROM search_index_drops), 0), EXISTS (SELECT 1 FROM search_index_drops WHERE docid > (SELECT docid FROM search_index_drops ORDER BY docid LIMIT 1 OFFSET ?))`,
+				chunk-1, chunk-1).Row().Scan(&dropsTo, &more); err != nil {
 				return err
 			}
-			// The queued rows still there were rewritten: index their
-			// text again (those above through come with the rest below).
-			// CROSS JOIN keeps the few queued rows the outer loop: the
-			// planner would otherwise walk submitted_answers up to through.
-			if err := tx.Exec(searchReindexSQL, through).Error; err != nil {
+			if dropsTo > 0 {
+				if err := tx.Exec(`DELETE FROM answer_fts WHERE docid IN (SELECT docid FROM search_index_drops WHERE docid <= ?)`, dropsTo).Error; err != nil {
+					return err
+				}
+				// The queued rows still there were rewritten: index their
+				// text again (those above through come with the rest
+				// below). CROSS JOIN keeps the few queued rows the outer
+				// loop: the planner would otherwise walk
+				// submitted_answers up to through.
+				if err := tx.Exec(searchReindexSQL, min(through, dropsTo)).Error; err != nil {
+					return err
+				}
+				if err := tx.Exec(`DELETE FROM search_index_drops WHERE docid <= ?`, dropsTo).Error; err != nil {
+					return err
+				}
+			}
+			// The chunk's new rows: up to just before the row chunk
+			// places after through.
+			if err := tx.Raw(`SELECT COALESCE((SELECT id - 1 FROM submitted_answers WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?), ?)`,
+				through, chunk, top).Row().Scan(&upto); err != nil {
 				return err
 			}
-			if err := tx.Exec(`DELETE FROM search_index_drops`).Error; err != nil {
-				return err
-			}
-			upto := min(top, through+SearchIndexChunk)
 			if upto <= through {
 				return nil
 			}
@@ -140,7 +164,7 @@ JOIN questions q ON q.id = sa.question_id WHERE sa.id > ? AND sa.id <= ? AND q.k
 			if res.Error != nil {
 				return res.Error
 			}
-			added, more = res.RowsAffected, upto < top
+			added, more = res.RowsAffected, more || upto < top
 			return tx.Exec(`UPDATE search_index_state SET through = ? WHERE id = 1`, upto).Error
 		})
 		if err != nil {

@@ -73,11 +73,13 @@ func TestSearchIndexFollowsSubmits(t *testing.T) {
 		t.Fatalf("after the indexer: %d replaced answers still indexed, %d drops queued", n, drops)
 	}
 	// Many respondents, indexed in chunks of two submitted rows each.
-	old := models.SearchIndexChunk
-	models.SearchIndexChunk = 2
-	t.Cleanup(func() { models.SearchIndexChunk = old })
+	old, oldIdle := models.SearchIndexChunk, models.SearchIndexIdleChunk
+	models.SearchIndexChunk, models.SearchIndexIdleChunk = 2, 2
+	t.Cleanup(func() { models.SearchIndexChunk, models.SearchIndexIdleChunk = old, oldIdle })
+	var forests []string
 	for i := range 5 {
-		submit(inviteOne(t, s, c.ID), fmt.Sprintf(`{"%d":"Forests number %d","%d":"b"}`, long.ID, i, pick.ID))
+		forests = append(forests, inviteOne(t, s, c.ID))
+		submit(forests[i], fmt.Sprintf(`{"%d":"Forests number %d","%d":"b"}`, long.ID, i, pick.ID))
 	}
 	added, err := s.IndexSearch(ctx)
 	if err != nil {
@@ -85,6 +87,33 @@ func TestSearchIndexFollowsSubmits(t *testing.T) {
 	}
 	if added != 5 || indexed("forests") != 5 {
 		t.Fatalf("the chunked indexer added %d, %d found in the index; want 5", added, indexed("forests"))
+	}
+	// Their texts rewritten: five queued rows, re-indexed two at a time.
+	for i, tok := range forests {
+		submit(tok, fmt.Sprintf(`{"%d":"Oceans number %d","%d":"b"}`, long.ID, i, pick.ID))
+	}
+	before := s.Batches()
+	if _, err := s.IndexSearch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.R.Raw("SELECT COUNT(*) FROM search_index_drops").Scan(&drops)
+	if indexed("forests") != 0 || indexed("oceans") != 5 || drops != 0 || s.Batches()-before < 3 {
+		t.Fatalf("rewritten in chunks of two: %d old texts and %d new ones indexed, %d drops left, %d transactions (want 0, 5, 0, at least 3)",
+			indexed("forests"), indexed("oceans"), drops, s.Batches()-before)
+	}
+	// With no respondent's write waiting, the indexer takes the idle
+	// chunk: all five in one transaction.
+	models.SearchIndexIdleChunk = 1000
+	for i, tok := range forests {
+		submit(tok, fmt.Sprintf(`{"%d":"Lakes number %d","%d":"b"}`, long.ID, i, pick.ID))
+	}
+	before = s.Batches()
+	if _, err := s.IndexSearch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if indexed("oceans") != 0 || indexed("lakes") != 5 || s.Batches()-before != 1 {
+		t.Fatalf("rewritten with an idle writer: %d old texts and %d new ones indexed in %d transactions (want 0, 5, 1)",
+			indexed("oceans"), indexed("lakes"), s.Batches()-before)
 	}
 	var inIndex, open int64
 	s.R.Raw("SELECT COUNT(*) FROM answer_fts").Scan(&inIndex)
@@ -107,7 +136,7 @@ func TestSearchIndexFollowsSubmits(t *testing.T) {
 	}
 	// With nothing to index, the indexer (every second on a server) does
 	// not write.
-	before := s.Batches()
+	before = s.Batches()
 	if n, err := s.IndexSearch(ctx); err != nil || n != 0 || s.Batches() != before {
 		t.Fatalf("an idle indexer run: added %d, %v, %d transactions", n, err, s.Batches()-before)
 	}

@@ -54,6 +54,9 @@ type Store struct {
 	closed bool
 	// batches counts committed SQLite transactions (group commits).
 	batches atomic.Int64
+	// shared is the number of writes in the batch the writer runs now
+	// (more than one: others wait for it too).
+	shared atomic.Int64
 	// syncs carries committed batches to the syncer, which answers them
 	// once the WAL is on disk (walsync.go); walSyncs counts its fsyncs.
 	syncs    chan syncBatch
@@ -445,6 +448,7 @@ func (s *Store) commitBatch(batch []*writeReq) {
 			}
 			return
 		}
+		s.shared.Store(int64(len(batch)))
 		failed, err := s.runBatch(tx, batch, results, savepoints)
 		if err == nil && failed && !savepoints {
 			tx.Rollback()
