@@ -964,23 +964,46 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 	if err != nil {
 		return nil, err
 	}
+	// A resubmission leaves the statuses (and the indexes on them) alone:
+	// only the times, version and receipt change.
+	setStatus := func(status string) string {
+		if status == ResponseSubmitted {
+			return ""
+		}
+		return "status = '" + ResponseSubmitted + "', "
+	}
 	err = s.writeDeferringTallies(ctx, func(tx *gorm.DB) error {
 		resp = Response{} // afresh at each run (rerunnable)
-		err := takeResponse(tx, s.Dialect, j.Respondent.ID, j.Round.ID, true, &resp)
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			nr := Response{RespondentID: j.Respondent.ID, RoundID: j.Round.ID, Status: ResponseDraft, Version: 0, CreatedAt: now, UpdatedAt: now}
-			if err := insertResponse(tx, &nr); err != nil {
+		// Unchanged since the journey was read (same version and status):
+		// what prepareSubmit worked out from it holds, and the writer only
+		// writes, starting with the response, moved on at once.
+		fast := false
+		if pre != nil && j.answersLoaded && j.Response != nil {
+			n, err := execDirect(tx, `UPDATE responses SET `+setStatus(pre.status)+`submitted_at = ?, version = version + 1, unsubmitted_changes = ?, receipt = ?, updated_at = ?
+			WHERE id = ? AND version = ? AND status = ?`, now, false, sub.Receipt, now, j.Response.ID, readVersion, pre.status)
+			if err != nil {
 				return err
 			}
-			err = takeResponse(tx, s.Dialect, j.Respondent.ID, j.Round.ID, true, &resp)
+			if fast = n == 1; fast {
+				resp = *j.Response
+			}
 		}
-		if err != nil {
-			return translate(err)
+		current := fast
+		if !fast {
+			err := takeResponse(tx, s.Dialect, j.Respondent.ID, j.Round.ID, true, &resp)
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				nr := Response{RespondentID: j.Respondent.ID, RoundID: j.Round.ID, Status: ResponseDraft, Version: 0, CreatedAt: now, UpdatedAt: now}
+				if err := insertResponse(tx, &nr); err != nil {
+					return err
+				}
+				err = takeResponse(tx, s.Dialect, j.Respondent.ID, j.Round.ID, true, &resp)
+			}
+			if err != nil {
+				return translate(err)
+			}
+			current = j.answersLoaded && resp.Version == readVersion && resp.ID == j.Response.ID
 		}
-		// Unchanged since the journey was read: what prepareSubmit worked
-		// out from it holds, and the writer only writes.
-		current := j.answersLoaded && resp.Version == readVersion && resp.ID == j.Response.ID
-		fast := current && pre != nil && resp.Status == pre.status
+		var err error
 		var answers map[int64]string
 		if current {
 			answers = make(map[int64]string, len(j.Answers))
@@ -1031,15 +1054,11 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 			Before: before, After: j.Respondent, Old: oldRows, New: newRows, Kinds: kinds}); err != nil {
 			return err
 		}
-		// A resubmission leaves the statuses (and the indexes on them)
-		// alone: only the times, version and receipt change.
-		setStatus := "status = '" + ResponseSubmitted + "', "
-		if resp.Status == ResponseSubmitted {
-			setStatus = ""
-		}
-		if _, err := execDirect(tx, `UPDATE responses SET `+setStatus+`submitted_at = ?, version = version + 1, unsubmitted_changes = ?, receipt = ?, updated_at = ?
+		if !fast {
+			if _, err := execDirect(tx, `UPDATE responses SET `+setStatus(resp.Status)+`submitted_at = ?, version = version + 1, unsubmitted_changes = ?, receipt = ?, updated_at = ?
 			WHERE id = ?`, now, false, sub.Receipt, now, resp.ID); err != nil {
-			return err
+				return err
+			}
 		}
 		resp.Status, resp.SubmittedAt, resp.UnsubmittedChanges, resp.UpdatedAt = ResponseSubmitted, &now, false, now
 		resp.Version++
