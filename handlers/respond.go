@@ -43,15 +43,15 @@ func (h *Handler) unknownLink(c echo.Context) error {
 	return &APIError{Status: http.StatusNotFound, Code: "not_found", Message: "respond.link_unknown"}
 }
 
-// journeyByToken loads the journey of a token.
+// journeyByToken loads the journey of a token, with its draft answers.
 func (h *Handler) journeyByToken(c echo.Context, tok string) (*models.Journey, error) {
-	return h.journeyOf(c, tok, true)
+	return h.journeyOf(c, tok, models.JourneyFull)
 }
 
-// journeyOf loads the journey of a personal link, with its draft answers
-// or (to save answers) without them; an unknown link is a 404.
-func (h *Handler) journeyOf(c echo.Context, tok string, withAnswers bool) (*models.Journey, error) {
-	j, err := h.Store.JourneyByToken(c.Request().Context(), tok, withAnswers)
+// journeyOf loads the journey of a personal link with reads; an unknown
+// link is a 404.
+func (h *Handler) journeyOf(c echo.Context, tok string, reads models.JourneyReads) (*models.Journey, error) {
+	j, err := h.Store.JourneyByToken(c.Request().Context(), tok, reads)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, h.unknownLink(c)
 	}
@@ -949,7 +949,7 @@ func tooLongCode(err error) error {
 
 // RespondAnswersAPI is PUT /api/v1/respond/{token}/answers.
 func (h *Handler) RespondAnswersAPI(c echo.Context) error {
-	j, err := h.journeyOf(c, c.Param("token"), false)
+	j, err := h.journeyOf(c, c.Param("token"), models.JourneyToSave)
 	if err != nil {
 		return err
 	}
@@ -959,7 +959,7 @@ func (h *Handler) RespondAnswersAPI(c echo.Context) error {
 // RespondSubmitAPI is POST /api/v1/respond/{token}/submit.
 func (h *Handler) RespondSubmitAPI(c echo.Context) error {
 	tok := c.Param("token")
-	j, err := h.journeyByToken(c, tok)
+	j, err := h.journeyOf(c, tok, models.JourneyToSubmit)
 	if err != nil {
 		return err
 	}

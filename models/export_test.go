@@ -34,3 +34,7 @@ func (s *Store) FoldTallyLogWith(ctx context.Context, read any) (folded int64, e
 	})
 	return folded, err
 }
+
+// SubmittedRead returns the submitted rows read with a journey
+// (JourneyToSubmit) and whether they were.
+func (j *Journey) SubmittedRead() ([]SubmittedAnswer, bool) { return j.submitted, j.submittedLoaded }

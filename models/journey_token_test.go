@@ -45,15 +45,15 @@ func TestJourneyByTokenMatchesTwoSteps(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: two steps: %v", when, err)
 			}
-			for _, withAnswers := range []bool{true, false} {
+			for _, reads := range []models.JourneyReads{models.JourneyFull, models.JourneyToSave, models.JourneyToSubmit} {
 				want, err := s.LoadJourney(ctx, inv)
-				if !withAnswers {
+				if reads == models.JourneyToSave {
 					want, err = s.LoadJourneyToSave(ctx, inv)
 				}
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, err := s.JourneyByToken(ctx, tok, withAnswers)
+				got, err := s.JourneyByToken(ctx, tok, reads)
 				if err != nil {
 					t.Fatalf("%s: JourneyByToken: %v", when, err)
 				}
@@ -63,10 +63,10 @@ func TestJourneyByTokenMatchesTwoSteps(t *testing.T) {
 					t.Fatalf("%s: the participant read with the journey %+v (%v), by itself %+v (%v)", when, gp, err1, wp, err2)
 				}
 				if g, w := journeySummary(got), journeySummary(want); !reflect.DeepEqual(g, w) {
-					t.Fatalf("%s (answers %v): JourneyByToken read\n%v\nthe two steps\n%v", when, withAnswers, g, w)
+					t.Fatalf("%s (reads %d): JourneyByToken read\n%v\nthe two steps\n%v", when, reads, g, w)
 				}
 			}
-			j, _ := s.JourneyByToken(ctx, tok, true)
+			j, _ := s.JourneyByToken(ctx, tok, models.JourneyFull)
 			return j
 		}
 
@@ -74,7 +74,7 @@ func TestJourneyByTokenMatchesTwoSteps(t *testing.T) {
 		if j := same(tok, "person, not opened"); j.Respondent != nil {
 			t.Fatal("a respondent before the opening")
 		}
-		j, _ := s.JourneyByToken(ctx, tok, true)
+		j, _ := s.JourneyByToken(ctx, tok, models.JourneyFull)
 		if err := s.OpenJourney(ctx, j); err != nil {
 			t.Fatal(err)
 		}
@@ -89,6 +89,21 @@ func TestJourneyByTokenMatchesTwoSteps(t *testing.T) {
 		if j := same(tok, "person, saved"); j.Response == nil || j.Answers[qs[0].ID] != `"saved"` && j.Answers[qs[0].ID] != "saved" {
 			t.Fatalf("saved answers not read: %+v %v", j.Response, j.Answers)
 		}
+		// Submitted: a journey to submit holds the submitted rows, as
+		// they are in the table; a draft's does not.
+		if _, ok := mustJourney(t, s, tok, models.JourneyToSubmit).SubmittedRead(); ok {
+			t.Fatal("submitted rows read for a draft")
+		}
+		sub, err := s.SubmitResponse(ctx, mustJourney(t, s, tok, models.JourneyToSubmit), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		same(tok, "person, submitted")
+		rows, ok := mustJourney(t, s, tok, models.JourneyToSubmit).SubmittedRead()
+		stored, _ := s.SubmittedRows(ctx, sub.Response.ID)
+		if !ok || len(stored) == 0 || !reflect.DeepEqual(rows, stored) {
+			t.Fatalf("submitted rows read with the journey (%v) %+v, in the table %+v", ok, rows, stored)
+		}
 		// A later link of the same invitation.
 		var later string
 		if err := s.Write(ctx, func(tx *gorm.DB) error {
@@ -102,7 +117,7 @@ func TestJourneyByTokenMatchesTwoSteps(t *testing.T) {
 			t.Fatal("the later link reads another journey")
 		}
 		for _, bad := range []string{"", "no-such-token", tok + "x"} {
-			if _, err := s.JourneyByToken(ctx, bad, true); !errors.Is(err, models.ErrNotFound) {
+			if _, err := s.JourneyByToken(ctx, bad, models.JourneyFull); !errors.Is(err, models.ErrNotFound) {
 				t.Fatalf("token %q: %v, want ErrNotFound", bad, err)
 			}
 		}
@@ -116,7 +131,7 @@ func TestJourneyByTokenMatchesTwoSteps(t *testing.T) {
 		}
 		revoke(j.Invitation.ID)
 		for _, l := range []string{tok, later} {
-			if _, err := s.JourneyByToken(ctx, l, true); !errors.Is(err, models.ErrNotFound) {
+			if _, err := s.JourneyByToken(ctx, l, models.JourneyFull); !errors.Is(err, models.ErrNotFound) {
 				t.Fatalf("revoked link: %v, want ErrNotFound", err)
 			}
 		}
@@ -146,7 +161,7 @@ func TestJourneyByTokenMatchesTwoSteps(t *testing.T) {
 			return tok
 		}
 		first := invite("first")
-		fj, _ := s.JourneyByToken(ctx, first, true)
+		fj, _ := s.JourneyByToken(ctx, first, models.JourneyFull)
 		if err := s.OpenJourney(ctx, fj); err != nil {
 			t.Fatal(err)
 		}
@@ -160,4 +175,13 @@ func TestJourneyByTokenMatchesTwoSteps(t *testing.T) {
 			t.Fatalf("the State's second participant reads respondent %+v, want the State's %d", second.Respondent, fj.Respondent.ID)
 		}
 	})
+}
+
+func mustJourney(t *testing.T, s *models.Store, tok string, reads models.JourneyReads) *models.Journey {
+	t.Helper()
+	j, err := s.JourneyByToken(context.Background(), tok, reads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
 }

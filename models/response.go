@@ -343,6 +343,10 @@ type Journey struct {
 	// participant is what JourneyParticipant returns, when read with the
 	// journey (JourneyByToken).
 	participant *Participant
+	// submitted are the submitted rows of a submitted response, in id
+	// order, read with it (JourneyToSubmit; submittedLoaded).
+	submitted       []SubmittedAnswer
+	submittedLoaded bool
 }
 
 // IsState reports whether the respondent is a State.
@@ -396,9 +400,24 @@ func respondentKey(db *gorm.DB, c *Consultation, inv *Invitation) *gorm.DB {
 	return db.Where("consultation_id = ? AND participant_id = ?", c.ID, inv.ParticipantID)
 }
 
+// JourneyReads is what a journey is read with beyond its invitation,
+// consultation, respondent, rounds and questions.
+type JourneyReads int
+
+const (
+	// JourneyToSave reads no response: SaveAnswers finds it in the writer.
+	JourneyToSave JourneyReads = iota
+	// JourneyFull reads the response and its draft answers.
+	JourneyFull
+	// JourneyToSubmit is JourneyFull and, for a submitted response, the
+	// submitted rows a resubmission replaces (SubmitResponse would
+	// otherwise query them).
+	JourneyToSubmit
+)
+
 // LoadJourney reads the journey of an invitation (no writes).
 func (s *Store) LoadJourney(ctx context.Context, inv *Invitation) (*Journey, error) {
-	return s.loadJourney(ctx, inv, true)
+	return s.loadJourney(ctx, inv, JourneyFull)
 }
 
 // LoadJourneyToSave is LoadJourney without the response and its draft
@@ -406,24 +425,24 @@ func (s *Store) LoadJourney(ctx context.Context, inv *Invitation) (*Journey, err
 // response in the writer by the version the client saw, so the request
 // reads one query less. Its Answers hold only what it saves.
 func (s *Store) LoadJourneyToSave(ctx context.Context, inv *Invitation) (*Journey, error) {
-	return s.loadJourney(ctx, inv, false)
+	return s.loadJourney(ctx, inv, JourneyToSave)
 }
 
-func (s *Store) loadJourney(ctx context.Context, inv *Invitation, withAnswers bool) (*Journey, error) {
+func (s *Store) loadJourney(ctx context.Context, inv *Invitation, reads JourneyReads) (*Journey, error) {
 	db := s.R.WithContext(ctx)
 	c, rev, r, err := journeyHead(db, inv)
 	if err != nil {
 		return nil, err
 	}
-	return s.journeyFrom(db, inv, c, rev, r, withAnswers)
+	return s.journeyFrom(db, inv, c, rev, r, reads)
 }
 
-// JourneyByToken is FindInvitationByToken then LoadJourney (with
-// withAnswers) or LoadJourneyToSave, with the invitation, its consultation
+// JourneyByToken is FindInvitationByToken then the journey with reads
+// (LoadJourney is JourneyFull), with the invitation, its consultation
 // and its respondent read in one query: one query less on every
 // respondent request. A token of a later link (invitation_links) takes the
 // two steps.
-func (s *Store) JourneyByToken(ctx context.Context, tok string, withAnswers bool) (*Journey, error) {
+func (s *Store) JourneyByToken(ctx context.Context, tok string, reads JourneyReads) (*Journey, error) {
 	if tok == "" || len(tok) > 200 {
 		return nil, ErrNotFound
 	}
@@ -445,7 +464,7 @@ WHERE i.token_hash = ?`, UnitState, HashToken(tok))
 		if err != nil {
 			return nil, err
 		}
-		return s.loadJourney(ctx, found, withAnswers)
+		return s.loadJourney(ctx, found, reads)
 	}
 	if err != nil {
 		return nil, err
@@ -453,7 +472,7 @@ WHERE i.token_hash = ?`, UnitState, HashToken(tok))
 	if err := s.checkLive(db, &inv); err != nil {
 		return nil, err
 	}
-	j, err := s.journeyFrom(db, &inv, c, rev, r, withAnswers)
+	j, err := s.journeyFrom(db, &inv, c, rev, r, reads)
 	if j != nil {
 		p.ID = inv.ParticipantID
 		j.participant = &p
@@ -463,9 +482,9 @@ WHERE i.token_hash = ?`, UnitState, HashToken(tok))
 
 // journeyFrom completes a journey from its head: rounds and questions
 // from the journey cache, then the response.
-func (s *Store) journeyFrom(db *gorm.DB, inv *Invitation, c *Consultation, rev int64, r *Respondent, withAnswers bool) (*Journey, error) {
+func (s *Store) journeyFrom(db *gorm.DB, inv *Invitation, c *Consultation, rev int64, r *Respondent, reads JourneyReads) (*Journey, error) {
 	// Without a response there are no answers: the empty map is all of them.
-	j := &Journey{Invitation: inv, Answers: map[int64]string{}, answersLoaded: withAnswers}
+	j := &Journey{Invitation: inv, Answers: map[int64]string{}, answersLoaded: reads != JourneyToSave}
 	j.Consultation, j.Respondent = c, r
 	// Rounds and questions come from the journey cache (shared: never
 	// modify them).
@@ -493,12 +512,12 @@ func (s *Store) journeyFrom(db *gorm.DB, inv *Invitation, c *Consultation, rev i
 	if j.Questions, err = meta.questions(db, j.Round.ID); err != nil {
 		return nil, err
 	}
-	if j.Respondent == nil || !withAnswers {
+	if j.Respondent == nil || reads == JourneyToSave {
 		// A journey to save reads no response: SaveAnswers finds it in
 		// the writer, by the version the client saw.
 		return j, nil
 	}
-	return j, journeyResponse(db, j, true)
+	return j, journeyResponse(db, j, reads == JourneyToSubmit)
 }
 
 // headColumns are the consultation (with its revision) and respondent
@@ -556,53 +575,67 @@ func scanHead(rows *sql.Rows, lead []any) (*Consultation, int64, *Respondent, er
 	return &c, rev, &r, rows.Err()
 }
 
-// journeyResponse reads the journey's response in its round with, when
-// withAnswers, its draft answers, in one query. The answers come as rows
-// of their own (UNION ALL), so the response's columns, three of them
-// times to parse, are read once rather than once per answer.
-func journeyResponse(db *gorm.DB, j *Journey, withAnswers bool) error {
-	q := `SELECT r.id, r.respondent_id, r.round_id, r.status, r.version, r.unsubmitted_changes, r.submitted_at, r.created_at, r.updated_at, r.receipt`
-	args := []any{j.Respondent.ID, j.Round.ID}
-	if withAnswers {
-		q += `, CAST(NULL AS BIGINT), CAST(NULL AS TEXT) FROM responses r WHERE r.respondent_id = ? AND r.round_id = ?
-UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, a.question_id, a.value
+// journeyResponse reads the journey's response in its round with its draft
+// answers and, when withSubmitted and it is submitted, its submitted rows,
+// in one query (one snapshot). The answers and rows come as rows of their
+// own (UNION ALL), so the response's columns, three of them times to
+// parse, are read once rather than once per answer.
+func journeyResponse(db *gorm.DB, j *Journey, withSubmitted bool) error {
+	q := `SELECT r.id, r.respondent_id, r.round_id, r.status, r.version, r.unsubmitted_changes, r.submitted_at, r.created_at, r.updated_at, r.receipt,
+	CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS REAL) FROM responses r WHERE r.respondent_id = ? AND r.round_id = ?
+UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, a.question_id, a.value, NULL, NULL, NULL
 FROM responses r JOIN answers a ON a.response_id = r.id WHERE r.respondent_id = ? AND r.round_id = ?`
+	args := []any{j.Respondent.ID, j.Round.ID, j.Respondent.ID, j.Round.ID}
+	if withSubmitted {
+		q += `
+UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, sa.question_id, sa.value, sa.id, sa.row_key, sa.num
+FROM responses r JOIN submitted_answers sa ON sa.response_id = r.id WHERE r.respondent_id = ? AND r.round_id = ? AND r.status = '` + ResponseSubmitted + `'`
 		args = append(args, j.Respondent.ID, j.Round.ID)
-	} else {
-		q += ` FROM responses r WHERE r.respondent_id = ? AND r.round_id = ?`
 	}
 	rows, err := queryDirect(db, q, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	var submitted []SubmittedAnswer
 	for rows.Next() {
 		var id, respondent, round, version *int64
 		var status, receipt *string
 		var unsubmitted *bool
 		var submittedAt, created, updated *time.Time
-		dest := []any{&id, &respondent, &round, &status, &version, &unsubmitted, &submittedAt, &created, &updated, &receipt}
-		var qid *int64
-		var val *string
-		if withAnswers {
-			dest = append(dest, &qid, &val)
-		}
-		if err := rows.Scan(dest...); err != nil {
+		var qid, said *int64
+		var val, rowKey *string
+		var num *float64
+		if err := rows.Scan(&id, &respondent, &round, &status, &version, &unsubmitted, &submittedAt, &created, &updated, &receipt,
+			&qid, &val, &said, &rowKey, &num); err != nil {
 			return err
 		}
-		if id != nil && j.Response == nil {
+		switch {
+		case id != nil && j.Response == nil:
 			resp := &Response{ID: *id, RespondentID: *respondent, RoundID: *round, Status: *status, Version: int(*version),
 				UnsubmittedChanges: *unsubmitted, SubmittedAt: submittedAt, CreatedAt: *created, UpdatedAt: *updated}
 			j.Response = resp
 			if receipt != nil {
 				j.Receipt = *receipt
 			}
-		}
-		if qid != nil && val != nil {
+		case said != nil && qid != nil && val != nil && rowKey != nil:
+			submitted = append(submitted, SubmittedAnswer{ID: *said, RespondentID: j.Respondent.ID, RoundID: j.Round.ID,
+				QuestionID: *qid, RowKey: *rowKey, Value: *val, Num: num})
+		case qid != nil && val != nil:
 			j.Answers[*qid] = *val
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if withSubmitted && j.Response != nil && j.Response.Status == ResponseSubmitted {
+		for i := range submitted {
+			submitted[i].ResponseID = j.Response.ID
+		}
+		sort.Slice(submitted, func(a, b int) bool { return submitted[a].ID < submitted[b].ID })
+		j.submitted, j.submittedLoaded = submitted, true
+	}
+	return nil
 }
 
 // OpenJourney records the first opening of a link: it creates the
@@ -1024,7 +1057,7 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 		var before *Respondent
 		if fast {
 			plan = pre.submitRows
-		} else if plan, err = planSubmitRows(tx, j, resp.ID, resp.Status == ResponseSubmitted, answers); err != nil {
+		} else if plan, err = planSubmitRows(tx, j, resp.ID, resp.Status == ResponseSubmitted, answers, nil); err != nil {
 			return err
 		}
 		newRows, oldRows, del, toInsert := plan.newRows, plan.oldRows, plan.del, plan.toInsert
@@ -1190,7 +1223,7 @@ type submitRows struct {
 
 // planSubmitRows validates answers and works out the submit's rows,
 // reading a resubmitted response's current rows from db.
-func planSubmitRows(db *gorm.DB, j *Journey, responseID int64, resubmit bool, answers map[int64]string) (submitRows, error) {
+func planSubmitRows(db *gorm.DB, j *Journey, responseID int64, resubmit bool, answers map[int64]string, known *[]SubmittedAnswer) (submitRows, error) {
 	var r submitRows
 	var err error
 	if r.newRows, err = submittedRows(j, responseID, answers); err != nil {
@@ -1200,7 +1233,9 @@ func planSubmitRows(db *gorm.DB, j *Journey, responseID int64, resubmit bool, an
 	if !resubmit {
 		return r, nil
 	}
-	if r.oldRows, err = submittedRowsOf(db, responseID); err != nil {
+	if known != nil {
+		r.oldRows = *known // read with the journey, in the same snapshot
+	} else if r.oldRows, err = submittedRowsOf(db, responseID); err != nil {
 		return r, err
 	}
 	r.del, r.toUpdate, r.toInsert = changedRows(r.oldRows, r.newRows)
@@ -1234,7 +1269,11 @@ func (s *Store) prepareSubmit(ctx context.Context, j *Journey, kinds map[int64]s
 	// unchanged inside the transaction, no submit came in between, and
 	// these are the rows.
 	var err error
-	p.submitRows, err = planSubmitRows(s.R.WithContext(ctx), j, j.Response.ID, p.status == ResponseSubmitted, j.Answers)
+	var known *[]SubmittedAnswer
+	if j.submittedLoaded {
+		known = &j.submitted
+	}
+	p.submitRows, err = planSubmitRows(s.R.WithContext(ctx), j, j.Response.ID, p.status == ResponseSubmitted, j.Answers, known)
 	var invalid FieldErrors
 	if errors.As(err, &invalid) {
 		return nil, nil
