@@ -449,12 +449,8 @@ func (s *Store) JourneyByToken(ctx context.Context, tok string, reads JourneyRea
 	db := s.R.WithContext(ctx)
 	var inv Invitation
 	p := Participant{}
-	rows, err := queryDirect(db, `SELECT `+invitationColumns+`, p.name, p.email, p.language, `+headColumns+`
-FROM invitations i JOIN participants p ON p.id = i.participant_id JOIN consultations c ON c.id = i.consultation_id
-LEFT JOIN respondents rs ON rs.id = CASE WHEN c.unit = ? AND i.state_country IS NOT NULL
-	THEN (SELECT id FROM respondents WHERE consultation_id = i.consultation_id AND state_country = i.state_country)
-	ELSE (SELECT id FROM respondents WHERE consultation_id = i.consultation_id AND participant_id = i.participant_id) END
-WHERE i.token_hash = ?`, UnitState, HashToken(tok))
+	rows, err := queryDirect(db, `SELECT `+invitationColumns+`, p.name, p.email, p.language, `+headColumns+headFrom+`WHERE i.token_hash = ?`,
+		UnitState, HashToken(tok))
 	if err != nil {
 		return nil, err
 	}
@@ -525,21 +521,22 @@ func (s *Store) journeyFrom(db *gorm.DB, inv *Invitation, c *Consultation, rev i
 const headColumns = `c.id, c.title, c.description, c.unit, c.languages, c.min_cell_size, c.created_at, c.updated_at, c.rev,
 	rs.id, rs.consultation_id, rs.participant_id, rs.code, rs.state_country, rs.gender, rs.institution_type, rs.country, rs.consent_at, rs.created_at, rs.updated_at`
 
+// headFrom joins an invitation (i) to its participant (p), its
+// consultation (c) and its respondent (rs: none before the first opening),
+// keyed as respondentKey does: the State in a State consultation, the
+// participant otherwise; each through its unique index. Its one parameter
+// is UnitState.
+const headFrom = `
+FROM invitations i JOIN participants p ON p.id = i.participant_id JOIN consultations c ON c.id = i.consultation_id
+LEFT JOIN respondents rs ON rs.id = CASE WHEN c.unit = ? AND i.state_country IS NOT NULL
+	THEN (SELECT id FROM respondents WHERE consultation_id = i.consultation_id AND state_country = i.state_country)
+	ELSE (SELECT id FROM respondents WHERE consultation_id = i.consultation_id AND participant_id = i.participant_id) END
+`
+
 // journeyHead reads, in one query, an invitation's consultation (with its
-// revision) and its respondent (nil before the first opening; keyed as
-// respondentKey does). Plain SQL: it runs on every respondent request.
+// revision) and its respondent. Plain SQL: it runs on respondent requests.
 func journeyHead(db *gorm.DB, inv *Invitation) (*Consultation, int64, *Respondent, error) {
-	q := `SELECT ` + headColumns + `
-FROM consultations c LEFT JOIN respondents rs ON rs.consultation_id = c.id AND `
-	args := []any{}
-	if inv.StateCountry != nil {
-		q += `((c.unit = ? AND rs.state_country = ?) OR (c.unit <> ? AND rs.participant_id = ?))`
-		args = append(args, UnitState, *inv.StateCountry, UnitState, inv.ParticipantID)
-	} else {
-		q += `rs.participant_id = ?`
-		args = append(args, inv.ParticipantID)
-	}
-	rows, err := queryDirect(db, q+` WHERE c.id = ?`, append(args, inv.ConsultationID)...)
+	rows, err := queryDirect(db, `SELECT `+headColumns+headFrom+`WHERE i.id = ?`, UnitState, inv.ID)
 	if err != nil {
 		return nil, 0, nil, err
 	}
