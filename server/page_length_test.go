@@ -10,17 +10,9 @@ import (
 // not chunked (the staff login page, and a respondent's questions page
 // with saved answers, larger than net/http's buffers).
 func TestPagesGoOutWhole(t *testing.T) {
-	ta := sqliteApp(t)
-	f := ta.makeFixture("person", true)
-	tok, _ := ta.invite(f.ConsultationID, "")
-	ta.mustAPI(http.StatusOK, "PUT", "/api/v1/respond/"+tok+"/demographics", "", map[string]any{"gender": "female", "institution_type": "ngo", "country": "KE", "consent": true})
-	ta.mustAPI(http.StatusOK, "PUT", "/api/v1/respond/"+tok+"/answers", "", map[string]any{"version": 0, "answers": fullAnswers(f, "Saved text.")})
-	br := ta.browser()
-	if status, _ := br.get("/r/" + tok); status != http.StatusSeeOther {
-		t.Fatalf("opening the link: %d", status)
-	}
+	br := respondentWithSavedAnswers(t)
 	for _, path := range []string{"/login", "/respond/questions"} {
-		resp, err := br.client.Get(ta.Srv.URL + path)
+		resp, err := br.client.Get(br.ta.Srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}

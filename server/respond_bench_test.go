@@ -55,7 +55,7 @@ func BenchmarkRespondSaveSubmitParallel(b *testing.B) {
 // respondentWithSavedAnswers returns a browser that has opened the
 // personal link of a respondent with saved answers to every kind of
 // question.
-func respondentWithSavedAnswers(b *testing.B) *browser {
+func respondentWithSavedAnswers(b testing.TB) *browser {
 	ta := sqliteApp(b)
 	f := ta.makeFixture("person", true)
 	tok, _ := ta.invite(f.ConsultationID, "")
