@@ -853,21 +853,16 @@ func (s *Store) SaveAnswers(ctx context.Context, j *Journey, version int, vals [
 	var resp Response
 	err := s.writeRerunnable(ctx, func(tx *gorm.DB) error {
 		resp = Response{}
-		var err error
-		if j.Response != nil && j.Response.ID != 0 {
-			// The journey has read the response: move it on only if it
-			// is still at the version the client saw.
+		// Move the response on only if it is still at the version the
+		// client saw (whether or not the journey read it: a journey to
+		// save did not).
+		resp = Response{RespondentID: j.Respondent.ID, RoundID: j.Round.ID}
+		if j.Response != nil {
 			resp = *j.Response
-			err = queryRowDirect(tx, `UPDATE responses SET version = version + 1, unsubmitted_changes = (status = ?), updated_at = ?
-				WHERE id = ? AND version = ? RETURNING id, status`, ResponseSubmitted, now, resp.ID, version).Scan(&resp.ID, &resp.Status)
-		} else {
-			// It has not (a journey to save): the same, found by its
-			// respondent and round.
-			resp = Response{RespondentID: j.Respondent.ID, RoundID: j.Round.ID}
-			err = queryRowDirect(tx, `UPDATE responses SET version = version + 1, unsubmitted_changes = (status = ?), updated_at = ?
-				WHERE respondent_id = ? AND round_id = ? AND version = ? RETURNING id, status`, ResponseSubmitted, now, resp.RespondentID, resp.RoundID, version).
-				Scan(&resp.ID, &resp.Status)
 		}
+		err := queryRowDirect(tx, `UPDATE responses SET version = version + 1, unsubmitted_changes = (status = ?), updated_at = ?
+			WHERE respondent_id = ? AND round_id = ? AND version = ? RETURNING id, status`, ResponseSubmitted, now, j.Respondent.ID, j.Round.ID, version).
+			Scan(&resp.ID, &resp.Status)
 		switch {
 		case err == nil:
 			resp.Version, resp.UnsubmittedChanges, resp.UpdatedAt = version+1, resp.Status == ResponseSubmitted, now
