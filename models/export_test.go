@@ -38,3 +38,29 @@ func (s *Store) FoldTallyLogWith(ctx context.Context, read any) (folded int64, e
 // SubmittedRead returns the submitted rows read with a journey
 // (JourneyToSubmit) and whether they were.
 func (j *Journey) SubmittedRead() ([]SubmittedAnswer, bool) { return j.submitted, j.submittedLoaded }
+
+// ResponseMemo returns the response memo's entry of a respondent in a
+// round (ok false when none, or without a memo).
+func (s *Store) ResponseMemo(respondentID, roundID int64) (resp Response, receipt string, answers map[int64]string, rows []SubmittedAnswer, ok bool) {
+	if s.memo == nil {
+		return resp, "", nil, nil, false
+	}
+	s.memo.mu.Lock()
+	e := s.memo.cur[memoKey{respondentID, roundID}]
+	if e == nil {
+		e = s.memo.old[memoKey{respondentID, roundID}]
+	}
+	s.memo.mu.Unlock()
+	if e == nil {
+		return resp, "", nil, nil, false
+	}
+	return e.resp, e.receipt, e.answers, e.submitted, true
+}
+
+// ResponseMemoHits is how many journeys to submit the memo has served.
+func (s *Store) ResponseMemoHits() int64 {
+	if s.memo == nil {
+		return 0
+	}
+	return s.memo.hits.Load()
+}

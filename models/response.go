@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"sort"
 	"strconv"
@@ -513,7 +514,23 @@ func (s *Store) journeyFrom(db *gorm.DB, inv *Invitation, c *Consultation, rev i
 		// the writer, by the version the client saw.
 		return j, nil
 	}
-	return j, journeyResponse(db, j, reads == JourneyToSubmit)
+	if reads != JourneyToSubmit || s.memo == nil {
+		return j, journeyResponse(db, j, reads == JourneyToSubmit)
+	}
+	// A journey to submit takes the response from the memo when this
+	// process last wrote it; the writer checks its version.
+	k := memoKey{j.Respondent.ID, j.Round.ID}
+	if e := s.memo.get(k); e != nil {
+		s.memo.fill(j, e)
+		return j, nil
+	}
+	if err := journeyResponse(db, j, true); err != nil {
+		return nil, err
+	}
+	if e := memoFromJourney(j); e != nil {
+		s.memo.put(k, e)
+	}
+	return j, nil
 }
 
 // headColumns are the consultation (with its revision) and respondent
@@ -851,8 +868,9 @@ func (s *Store) SaveAnswers(ctx context.Context, j *Journey, version int, vals [
 	inv := j.Invitation
 	var newVersion int
 	var resp Response
+	var created bool
 	err := s.writeRerunnable(ctx, func(tx *gorm.DB) error {
-		resp = Response{}
+		resp, created = Response{}, false
 		// Move the response on only if it is still at the version the
 		// client saw (whether or not the journey read it: a journey to
 		// save did not).
@@ -887,6 +905,7 @@ func (s *Store) SaveAnswers(ctx context.Context, j *Journey, version int, vals [
 			if resp.ID == 0 {
 				return ErrStaleVersion
 			}
+			created = true
 		}
 		var clear []int64
 		var rows []Answer
@@ -917,6 +936,12 @@ func (s *Store) SaveAnswers(ctx context.Context, j *Journey, version int, vals [
 	})
 	if err != nil {
 		return 0, err
+	}
+	if s.memo != nil {
+		k := memoKey{j.Respondent.ID, j.Round.ID}
+		if e := s.memo.afterSave(k, version, created, resp, vals); e != nil {
+			s.memo.put(k, e)
+		}
 	}
 	if inv.StartedAt == nil {
 		inv.StartedAt = &now
@@ -997,8 +1022,9 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 		}
 		return "status = '" + ResponseSubmitted + "', "
 	}
+	var memoRows []SubmittedAnswer // the rows as written, for the memo
 	err = s.writeDeferringTallies(ctx, func(tx *gorm.DB) error {
-		resp = Response{} // afresh at each run (rerunnable)
+		resp, memoRows = Response{}, nil // afresh at each run (rerunnable)
 		// Unchanged since the journey was read (same version and status):
 		// what prepareSubmit worked out from it holds, and the writer only
 		// writes, starting with the response, moved on at once.
@@ -1057,10 +1083,17 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 			// A resubmission replaces the rows of the questions whose
 			// answer changed (rewritten in place where it can, see
 			// changedRows) and keeps the others as they are.
+			// Each statement names the response too: rows planned
+			// from the memo (or a read) must be this response's.
 			for start := 0; start < len(del); start += 500 {
-				in, args := placeholders(nil, del[start:min(start+500, len(del))])
-				if _, err := execDirect(tx, "DELETE FROM submitted_answers WHERE id IN "+in, args...); err != nil {
+				part := del[start:min(start+500, len(del))]
+				in, args := placeholders([]any{resp.ID}, part)
+				n, err := execDirect(tx, "DELETE FROM submitted_answers WHERE response_id = ? AND id IN "+in, args...)
+				if err != nil {
 					return err
+				}
+				if n != int64(len(part)) {
+					return fmt.Errorf("%d of %d submitted answers to replace are gone", int64(len(part))-n, len(part))
 				}
 			}
 			if err := updateSubmitted(tx, plan.toUpdate); err != nil {
@@ -1068,8 +1101,16 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 			}
 			before = j.Respondent
 		}
-		if err := insertSubmitted(tx, toInsert); err != nil {
+		var ids []int64
+		if s.memo != nil {
+			ids = make([]int64, len(toInsert))
+		}
+		if err := insertSubmitted(tx, toInsert, ids); err != nil {
 			return err
+		}
+		if s.memo != nil {
+			plan.toInsert = toInsert
+			memoRows = finalRows(plan, ids)
 		}
 		if fast && pre.deltas != nil {
 			if err := applyDeltas(tx, pre.deltas); err != nil {
@@ -1120,6 +1161,9 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 		return nil, err
 	}
 	j.Response, j.Answers, j.Receipt = &resp, sub.Answers, sub.Receipt
+	if s.memo != nil {
+		s.memo.put(memoKey{j.Respondent.ID, j.Round.ID}, &memoEntry{resp: resp, receipt: sub.Receipt, answers: maps.Clone(sub.Answers), submitted: memoRows})
+	}
 	if inv.SubmittedAt == nil {
 		inv.SubmittedAt = &now
 	}
@@ -1448,9 +1492,9 @@ func changedRows(old, new []SubmittedAnswer) (del []int64, upd, ins []SubmittedA
 // would otherwise take the parameters for text.
 func updateSubmitted(tx *gorm.DB, rows []SubmittedAnswer) error {
 	n, err := execRows(tx, "UPDATE submitted_answers SET value = v.column2, num = v.column3 FROM (VALUES ",
-		"(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION))", len(rows),
-		func(i int, to []any) []any { return append(to, rows[i].ID, rows[i].Value, rows[i].Num) },
-		") AS v WHERE submitted_answers.id = v.column1")
+		"(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION), CAST(? AS BIGINT))", len(rows),
+		func(i int, to []any) []any { return append(to, rows[i].ID, rows[i].Value, rows[i].Num, rows[i].ResponseID) },
+		") AS v WHERE submitted_answers.id = v.column1 AND submitted_answers.response_id = v.column4")
 	if err != nil {
 		return err
 	}
@@ -1467,6 +1511,14 @@ func updateSubmitted(tx *gorm.DB, rows []SubmittedAnswer) error {
 // placeholder group with the values args(i) gives, and tail (an ON
 // CONFLICT clause, or "") ends each statement.
 func execRows(tx *gorm.DB, head, group string, n int, args func(i int, to []any) []any, tail string) (int64, error) {
+	return execRowsIDs(tx, head, group, n, args, tail, nil)
+}
+
+// execRowsIDs is execRows for an INSERT into a SQLite table with
+// AUTOINCREMENT ids that also sets ids[i] to row i's new id: the single
+// writer gives the rows of one statement consecutive ids, ending at its
+// last rowid. ids nil: execRows.
+func execRowsIDs(tx *gorm.DB, head, group string, n int, args func(i int, to []any) []any, tail string, ids []int64) (int64, error) {
 	const batch = 500
 	var affected int64
 	for start := 0; start < n; start += batch {
@@ -1482,6 +1534,28 @@ func execRows(tx *gorm.DB, head, group string, n int, args func(i int, to []any)
 			vals = args(i, vals)
 		}
 		sb.WriteString(tail)
+		if ids != nil {
+			res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, sb.String(), vals...)
+			if err != nil {
+				return affected, err
+			}
+			m, err := res.RowsAffected()
+			if err != nil {
+				return affected, err
+			}
+			last, err := res.LastInsertId()
+			if err != nil {
+				return affected, err
+			}
+			if m != int64(end-start) {
+				return affected, fmt.Errorf("%d of %d rows inserted", m, end-start)
+			}
+			for i := start; i < end; i++ {
+				ids[i] = last - int64(end-1-i)
+			}
+			affected += m
+			continue
+		}
 		m, err := execDirect(tx, sb.String(), vals...)
 		if err != nil {
 			return affected, err
@@ -1501,12 +1575,13 @@ func upsertAnswers(tx *gorm.DB, rows []Answer) error {
 	return err
 }
 
-// insertSubmitted writes submitted_answers rows.
-func insertSubmitted(tx *gorm.DB, rows []SubmittedAnswer) error {
-	_, err := execRows(tx, "INSERT INTO submitted_answers (response_id, respondent_id, round_id, question_id, row_key, value, num) VALUES ", "(?,?,?,?,?,?,?)", len(rows),
+// insertSubmitted writes submitted_answers rows and, when ids is not nil
+// (SQLite only), sets ids[i] to row i's new id.
+func insertSubmitted(tx *gorm.DB, rows []SubmittedAnswer, ids []int64) error {
+	_, err := execRowsIDs(tx, "INSERT INTO submitted_answers (response_id, respondent_id, round_id, question_id, row_key, value, num) VALUES ", "(?,?,?,?,?,?,?)", len(rows),
 		func(i int, to []any) []any {
 			r := rows[i]
 			return append(to, r.ResponseID, r.RespondentID, r.RoundID, r.QuestionID, r.RowKey, r.Value, r.Num)
-		}, "")
+		}, "", ids)
 	return err
 }

@@ -74,6 +74,9 @@ type Store struct {
 	Linger time.Duration
 	// journeys caches consultations' rounds and questions (journey_cache.go).
 	journeys journeyCache
+	// memo remembers responses as their last write left them
+	// (response_memo.go); nil on PostgreSQL.
+	memo *responseMemo
 	// foldMu lets one reader at a time fold the tally log (tally_log.go).
 	foldMu sync.Mutex
 	// searchMu lets one search at a time bring the index up to date
@@ -176,6 +179,7 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		rdb.SetMaxOpenConns(n)
 		rdb.SetMaxIdleConns(n)
 		s.R, s.path = r, dsn
+		s.memo = newResponseMemo(ResponseMemoBytes)
 		// Make the file and WAL exist now, so a bad path fails at start.
 		if err := w.WithContext(ctx).Exec("PRAGMA user_version").Error; err != nil {
 			s.Close()
