@@ -1493,7 +1493,9 @@ func changedRows(old, new []SubmittedAnswer) (del []int64, upd, ins []SubmittedA
 func updateSubmitted(tx *gorm.DB, rows []SubmittedAnswer) error {
 	n, err := execRows(tx, "UPDATE submitted_answers SET value = v.column2, num = v.column3 FROM (VALUES ",
 		"(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION), CAST(? AS BIGINT))", len(rows),
-		func(i int, to []any) []any { return append(to, rows[i].ID, rows[i].Value, rows[i].Num, rows[i].ResponseID) },
+		func(i int, to []any) []any {
+			return append(to, rows[i].ID, rows[i].Value, rows[i].Num, rows[i].ResponseID)
+		},
 		") AS v WHERE submitted_answers.id = v.column1 AND submitted_answers.response_id = v.column4")
 	if err != nil {
 		return err
