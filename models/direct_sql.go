@@ -19,15 +19,26 @@ import (
 
 // execDirect runs q in tx and returns the rows affected.
 func execDirect(tx *gorm.DB, q string, args ...any) (int64, error) {
+	n, _, err := execDirectLast(tx, q, args...)
+	return n, err
+}
+
+// execDirectLast is execDirect that also returns, on SQLite, the rowid
+// of the last row q inserted (0 on PostgreSQL).
+func execDirectLast(tx *gorm.DB, q string, args ...any) (affected, lastID int64, err error) {
 	if tx.Dialector.Name() != "sqlite" {
 		res := tx.Exec(q, args...)
-		return res.RowsAffected, res.Error
+		return res.RowsAffected, 0, res.Error
 	}
 	res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, q, args...)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return res.RowsAffected()
+	if affected, err = res.RowsAffected(); err != nil {
+		return 0, 0, err
+	}
+	lastID, err = res.LastInsertId()
+	return affected, lastID, err
 }
 
 // scanner is a single row's Scan.

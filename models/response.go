@@ -1082,9 +1082,11 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 		if resp.Status == ResponseSubmitted {
 			// A resubmission replaces the rows of the questions whose
 			// answer changed (rewritten in place where it can, see
-			// changedRows) and keeps the others as they are.
-			// Each statement names the response too: rows planned
-			// from the memo (or a read) must be this response's.
+			// changedRows) and keeps the others as they are. Each
+			// statement names the response as well as the ids, and
+			// must find every row: ids planned from the memo or a read
+			// that are not this response's fail the submit rather than
+			// touch another's rows.
 			for start := 0; start < len(del); start += 500 {
 				part := del[start:min(start+500, len(del))]
 				in, args := placeholders([]any{resp.ID}, part)
@@ -1109,7 +1111,6 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 			return err
 		}
 		if s.memo != nil {
-			plan.toInsert = toInsert
 			memoRows = finalRows(plan, ids)
 		}
 		if fast && pre.deltas != nil {
@@ -1536,33 +1537,19 @@ func execRowsIDs(tx *gorm.DB, head, group string, n int, args func(i int, to []a
 			vals = args(i, vals)
 		}
 		sb.WriteString(tail)
+		m, last, err := execDirectLast(tx, sb.String(), vals...)
+		if err != nil {
+			return affected, err
+		}
+		affected += m
 		if ids != nil {
-			res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, sb.String(), vals...)
-			if err != nil {
-				return affected, err
-			}
-			m, err := res.RowsAffected()
-			if err != nil {
-				return affected, err
-			}
-			last, err := res.LastInsertId()
-			if err != nil {
-				return affected, err
-			}
 			if m != int64(end-start) {
 				return affected, fmt.Errorf("%d of %d rows inserted", m, end-start)
 			}
 			for i := start; i < end; i++ {
 				ids[i] = last - int64(end-1-i)
 			}
-			affected += m
-			continue
 		}
-		m, err := execDirect(tx, sb.String(), vals...)
-		if err != nil {
-			return affected, err
-		}
-		affected += m
 	}
 	return affected, nil
 }
