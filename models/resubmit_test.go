@@ -109,6 +109,15 @@ func TestResubmitReplacesOnlyChangedQuestions(t *testing.T) {
 // value) at the journey's version.
 func saveJSON(t *testing.T, s *models.Store, j *models.Journey, answers string) {
 	t.Helper()
+	if _, err := s.SaveAnswers(context.Background(), j, j.Version(), answerValues(t, j, answers)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// answerValues parses answers given as the API's JSON object against
+// the journey's questions.
+func answerValues(t *testing.T, j *models.Journey, answers string) []models.AnswerValue {
+	t.Helper()
 	var in map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(answers), &in); err != nil {
 		t.Fatal(err)
@@ -117,9 +126,7 @@ func saveJSON(t *testing.T, s *models.Store, j *models.Journey, answers string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SaveAnswers(context.Background(), j, j.Version(), vals); err != nil {
-		t.Fatal(err)
-	}
+	return vals
 }
 
 // loadJourney loads the journey of the link tok as it is now.
