@@ -28,11 +28,14 @@ type logBuffer struct {
 	done chan struct{}
 }
 
-func newLogBuffer(out io.Writer) *logBuffer {
+func newLogBuffer(out io.Writer) *logBuffer { return newLogBufferEvery(out, logFlushEvery) }
+
+// newLogBufferEvery is newLogBuffer flushing every d (tests).
+func newLogBufferEvery(out io.Writer, d time.Duration) *logBuffer {
 	b := &logBuffer{w: bufio.NewWriterSize(out, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(b.done)
-		t := time.NewTicker(logFlushEvery)
+		t := time.NewTicker(d)
 		defer t.Stop()
 		for {
 			select {
