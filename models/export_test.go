@@ -56,11 +56,3 @@ func (s *Store) ResponseMemo(respondentID, roundID int64) (resp Response, receip
 	}
 	return e.resp, e.receipt, e.answers, e.submitted, true
 }
-
-// ResponseMemoHits is how many journeys to submit the memo has served.
-func (s *Store) ResponseMemoHits() int64 {
-	if s.memo == nil {
-		return 0
-	}
-	return s.memo.hits.Load()
-}

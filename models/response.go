@@ -524,6 +524,7 @@ func (s *Store) journeyFrom(db *gorm.DB, inv *Invitation, c *Consultation, rev i
 		s.memo.fill(j, e)
 		return j, nil
 	}
+	s.memo.misses.Add(1)
 	if err := journeyResponse(db, j, true); err != nil {
 		return nil, err
 	}

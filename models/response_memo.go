@@ -57,7 +57,8 @@ type responseMemo struct {
 	cur, old map[memoKey]*memoEntry
 	curBytes int
 	budget   int
-	hits     atomic.Int64 // journeys to submit served (tests, metrics)
+	// hits and misses count journeys to submit served or not (metrics).
+	hits, misses atomic.Int64
 }
 
 func newResponseMemo(budget int) *responseMemo {

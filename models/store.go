@@ -52,8 +52,9 @@ type Store struct {
 	// write is queued after the writer has drained and stopped.
 	mu     sync.RWMutex
 	closed bool
-	// batches counts committed SQLite transactions (group commits).
-	batches atomic.Int64
+	// batches counts committed SQLite transactions (group commits), and
+	// batched the writes they held.
+	batches, batched atomic.Int64
 	// shared is the number of writes in the batch the writer runs now
 	// (more than one: others wait for it too).
 	shared atomic.Int64
@@ -477,6 +478,7 @@ func (s *Store) commitBatch(batch []*writeReq) {
 			return
 		}
 		s.batches.Add(1)
+		s.batched.Add(int64(len(batch)))
 		// Answered by the syncer once the WAL is on disk; the writer goes
 		// on with the next batch meanwhile. batch is reused: pass a copy.
 		s.syncs <- syncBatch{reqs: append([]*writeReq(nil), batch...), results: results}
@@ -548,6 +550,20 @@ func (s *Store) runBatch(tx *gorm.DB, batch []*writeReq, results []error, savepo
 // Batches returns how many group-commit transactions the SQLite writer has
 // committed (for tests and metrics); 0 on PostgreSQL.
 func (s *Store) Batches() int64 { return s.batches.Load() }
+
+// BatchedWrites returns how many writes those transactions held; with
+// Batches, the average group size (metrics); 0 on PostgreSQL.
+func (s *Store) BatchedWrites() int64 { return s.batched.Load() }
+
+// ResponseMemoStats returns how many journeys to submit the response memo
+// served and how many it could not (response_memo.go); 0, 0 on
+// PostgreSQL.
+func (s *Store) ResponseMemoStats() (hits, misses int64) {
+	if s.memo == nil {
+		return 0, 0
+	}
+	return s.memo.hits.Load(), s.memo.misses.Load()
+}
 
 // translate maps driver errors to domain errors.
 func translate(err error) error {

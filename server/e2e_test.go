@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -253,6 +254,16 @@ func e2eServeSetupDrain(t *testing.T, bin string) {
 	if !strings.Contains(string(mbody), "focal_http_requests_total") || !strings.Contains(string(mbody), `route="/healthz"`) {
 		t.Fatalf("metrics: %.500s", mbody)
 	}
+	// The SQLite writer's group commits: the setup and the login wrote.
+	for _, name := range []string{"focal_sqlite_write_transactions_total", "focal_sqlite_writes_total", "focal_sqlite_wal_fsyncs_total"} {
+		m := regexp.MustCompile(`(?m)^` + name + ` (\S+)$`).FindStringSubmatch(string(mbody))
+		if v, err := strconv.ParseFloat(firstGroup(m), 64); err != nil || v < 1 {
+			t.Fatalf("metric %s: %q, want a count of at least 1", name, firstGroup(m))
+		}
+	}
+	if !strings.Contains(string(mbody), "focal_response_memo_hits_total") {
+		t.Fatalf("no response memo metrics: %.500s", mbody)
+	}
 	// and not on the public address.
 	if resp, err := http.Get(base + "/metrics"); err == nil {
 		resp.Body.Close()
@@ -442,4 +453,12 @@ func e2eBootstrapAdmin(t *testing.T, bin string) {
 	if code := p.wait(); code != 0 {
 		t.Fatalf("exit %d after SIGINT", code)
 	}
+}
+
+// firstGroup is a regexp match's first group, or "" without a match.
+func firstGroup(m []string) string {
+	if len(m) < 2 {
+		return ""
+	}
+	return m[1]
 }

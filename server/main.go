@@ -163,6 +163,9 @@ func newApp(ctx context.Context, c *Config, store *models.Store, log *slog.Logge
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if store.Dialect == models.SQLite {
+		registerSQLiteMetrics(reg, store)
+	}
 	a := &App{Config: c, Store: store, Renderer: r, Log: log, Registry: reg, Metrics: newMetrics(reg)}
 	a.Handler = handlers.New(store, bundle, handlers.Options{BaseURL: c.BaseURL, Secure: c.Secure()}, log, secret)
 	for _, hook := range appHooks {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"focalpoint/models"
 )
 
 // contentSecurityPolicy allows only our own files: no inline script or
@@ -75,6 +77,31 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 	// counters and histograms cache the series by label set.
 	counters, histograms sync.Map
+}
+
+// registerSQLiteMetrics exposes the SQLite write path: group commits
+// (writes per transaction is their ratio), WAL fsyncs, and the response
+// memo's hits and misses.
+func registerSQLiteMetrics(reg prometheus.Registerer, s *models.Store) {
+	counter := func(name, help string, f func() int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f()) })
+	}
+	memo := func(hit bool) func() int64 {
+		return func() int64 {
+			h, m := s.ResponseMemoStats()
+			if hit {
+				return h
+			}
+			return m
+		}
+	}
+	reg.MustRegister(
+		counter("focal_sqlite_write_transactions_total", "Transactions the SQLite writer committed (group commits).", s.Batches),
+		counter("focal_sqlite_writes_total", "Writes those transactions held.", s.BatchedWrites),
+		counter("focal_sqlite_wal_fsyncs_total", "Fsyncs of the SQLite write-ahead log before writes were acknowledged.", s.WALSyncs),
+		counter("focal_response_memo_hits_total", "Submits that took the response from the memo instead of reading it.", memo(true)),
+		counter("focal_response_memo_misses_total", "Submits that read the response.", memo(false)),
+	)
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
