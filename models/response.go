@@ -521,7 +521,8 @@ func (s *Store) journeyFrom(db *gorm.DB, inv *Invitation, c *Consultation, rev i
 	// process last wrote it; the writer checks its version.
 	k := memoKey{j.Respondent.ID, j.Round.ID}
 	if e := s.memo.get(k); e != nil {
-		s.memo.fill(j, e)
+		s.memo.hits.Add(1)
+		e.fill(j)
 		return j, nil
 	}
 	s.memo.misses.Add(1)
@@ -871,7 +872,7 @@ func (s *Store) SaveAnswers(ctx context.Context, j *Journey, version int, vals [
 	var resp Response
 	var created bool
 	err := s.writeRerunnable(ctx, func(tx *gorm.DB) error {
-		resp, created = Response{}, false
+		created = false
 		// Move the response on only if it is still at the version the
 		// client saw (whether or not the journey read it: a journey to
 		// save did not).
@@ -1023,9 +1024,12 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 		}
 		return "status = '" + ResponseSubmitted + "', "
 	}
-	var memoRows []SubmittedAnswer // the rows as written, for the memo
+	// What the memo needs of the rows as written: the plan and the ids
+	// the inserted rows got (finalRows, after the write).
+	var written submitRows
+	var writtenIDs []int64
 	err = s.writeDeferringTallies(ctx, func(tx *gorm.DB) error {
-		resp, memoRows = Response{}, nil // afresh at each run (rerunnable)
+		resp = Response{} // afresh at each run (rerunnable)
 		// Unchanged since the journey was read (same version and status):
 		// what prepareSubmit worked out from it holds, and the writer only
 		// writes, starting with the response, moved on at once.
@@ -1111,9 +1115,7 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 		if err := insertSubmitted(tx, toInsert, ids); err != nil {
 			return err
 		}
-		if s.memo != nil {
-			memoRows = finalRows(plan, ids)
-		}
+		written, writtenIDs = plan, ids
 		if fast && pre.deltas != nil {
 			if err := applyDeltas(tx, pre.deltas); err != nil {
 				return err
@@ -1164,7 +1166,8 @@ func (s *Store) SubmitResponse(ctx context.Context, j *Journey, mail ReceiptMail
 	}
 	j.Response, j.Answers, j.Receipt = &resp, sub.Answers, sub.Receipt
 	if s.memo != nil {
-		s.memo.put(memoKey{j.Respondent.ID, j.Round.ID}, &memoEntry{resp: resp, receipt: sub.Receipt, answers: maps.Clone(sub.Answers), submitted: memoRows})
+		s.memo.put(memoKey{j.Respondent.ID, j.Round.ID}, &memoEntry{resp: resp, receipt: sub.Receipt, answers: maps.Clone(sub.Answers),
+			submitted: finalRows(written, writtenIDs)})
 	}
 	if inv.SubmittedAt == nil {
 		inv.SubmittedAt = &now

@@ -129,10 +129,9 @@ func (m *responseMemo) len() int {
 	return len(m.cur) + len(m.old)
 }
 
-// fill counts a hit and sets a journey's response, answers and submitted rows from e, as
+// fill sets a journey's response, answers and submitted rows from e, as
 // journeyResponse would have read them.
-func (m *responseMemo) fill(j *Journey, e *memoEntry) {
-	m.hits.Add(1)
+func (e *memoEntry) fill(j *Journey) {
 	resp := e.resp
 	j.Response, j.Receipt = &resp, e.receipt
 	j.Answers = maps.Clone(e.answers)
